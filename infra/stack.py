@@ -1,0 +1,527 @@
+"""The platform's AWS stack, driven by the same descriptions as the local platform.
+
+* tables and buckets: ``einvoice.resources``
+* Lambdas, API routes, event sources, permissions: ``einvoice.routes`` (the route manifest)
+* state machines: ``statemachines/*.asl.json`` with the substitutions of ``einvoice.local.bootstrap``
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import (
+    aws_apigateway as apigw,
+    aws_cloudwatch as cw,
+    aws_dynamodb as ddb,
+    aws_iam as iam,
+    aws_lambda as lambda_,
+    aws_lambda_event_sources as sources,
+    aws_logs as logs,
+    aws_s3 as s3,
+    aws_sqs as sqs,
+    aws_wafv2 as wafv2,
+    aws_stepfunctions as sfn,
+)
+from constructs import Construct
+
+from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, TABLES
+from einvoice.routes import FUNCTIONS, STATE_MACHINES, Function
+from einvoice.settings import ENV
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNTIME = lambda_.Runtime.PYTHON_3_11
+
+
+@jsii.implements(cdk.ILocalBundling)
+class PipLayerBundling:
+    """Builds the layer without Docker: pip installs the runtime dependencies for Lambda's platform."""
+
+    def try_bundle(self, output_dir: str, *, image=None, **_kwargs) -> bool:  # noqa: ARG002 - jsii signature
+        target = Path(output_dir) / "python"
+        subprocess.run(
+            [
+                sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
+                "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.11",
+                "--only-binary=:all:", "-r", str(ROOT / "layers" / "core" / "requirements.txt"),
+                "-c", str(ROOT / "requirements.lock"),
+            ],
+            check=True,
+        )
+        subprocess.run(["cp", "-r", str(ROOT / "layers" / "core" / "python" / "einvoice"), str(target)], check=True)
+        return True
+
+
+class EInvoiceStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.stage = stage
+        self.tables: dict[str, ddb.Table] = {}
+        self.buckets: dict[str, s3.Bucket] = {}
+        self.functions: dict[str, lambda_.Function] = {}
+        self.state_machines: dict[str, sfn.StateMachine] = {}
+
+        self._storage()
+        self._layer()
+        self._functions()
+        self._state_machines()
+        self._api()
+        self._alarms()
+        self._suppressions()
+
+    # --- storage -----------------------------------------------------------------------------------
+    def _storage(self) -> None:
+        for spec in TABLES:
+            table = ddb.Table(
+                self,
+                spec.logical_id,
+                partition_key=ddb.Attribute(name=spec.pk, type=ddb.AttributeType.STRING),
+                sort_key=ddb.Attribute(name=spec.sk, type=ddb.AttributeType.STRING) if spec.sk else None,
+                billing_mode=ddb.BillingMode.PAY_PER_REQUEST,
+                point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                encryption=ddb.TableEncryption.AWS_MANAGED,
+                time_to_live_attribute=spec.ttl_attribute,
+                deletion_protection=True,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
+            for idx in spec.indexes:
+                table.add_global_secondary_index(
+                    index_name=idx.name,
+                    partition_key=ddb.Attribute(name=idx.pk, type=ddb.AttributeType.STRING),
+                    sort_key=ddb.Attribute(name=idx.sk, type=ddb.AttributeType.STRING),
+                    projection_type=ddb.ProjectionType.ALL,
+                )
+            self.tables[spec.setting] = table
+
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(400))],
+        )
+        for spec in BUCKETS:
+            kwargs: dict = {}
+            if spec.object_lock_years:
+                kwargs.update(
+                    object_lock_enabled=True,
+                    object_lock_default_retention=s3.ObjectLockRetention.compliance(
+                        cdk.Duration.days(365 * ARCHIVE_RETENTION_YEARS + ARCHIVE_RETENTION_YEARS // 4 + 1)
+                    ),
+                    versioned=True,
+                )
+            else:
+                kwargs.update(
+                    versioned=True,
+                    lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
+                )
+            self.buckets[spec.setting] = s3.Bucket(
+                self,
+                spec.logical_id,
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                enforce_ssl=True,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+                server_access_logs_bucket=self.access_logs,
+                server_access_logs_prefix=f"{spec.logical_id}/",
+                **kwargs,
+            )
+
+    # --- code ---------------------------------------------------------------------------------------
+    def _layer(self) -> None:
+        self.layer = lambda_.LayerVersion(
+            self,
+            "CoreLayer",
+            code=lambda_.Code.from_asset(
+                str(ROOT / "layers" / "core"),
+                bundling=cdk.BundlingOptions(image=RUNTIME.bundling_image, local=PipLayerBundling()),
+            ),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.X86_64],
+            description="einvoice domain package and its runtime dependencies",
+        )
+
+    def _sm_arn(self, name: str) -> str:
+        # Constructed (not referenced) so functions and machines can refer to each other without cycles.
+        return cdk.Stack.of(self).format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self._sm_name(name),
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _execution_arns(self, name: str) -> str:
+        return cdk.Stack.of(self).format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{self._sm_name(name)}:*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _sm_name(self, name: str) -> str:
+        return f"einvoice-{self.stage}-{name}"
+
+    def _environment(self) -> dict[str, str]:
+        env = {
+            "POWERTOOLS_SERVICE_NAME": "einvoice",
+            "POWERTOOLS_METRICS_NAMESPACE": "EInvoice",
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            ENV["stage"]: self.stage,
+            "OMP_THREAD_LIMIT": "1",
+        }
+        for setting, table in self.tables.items():
+            env[ENV[setting]] = table.table_name
+        for setting, bucket in self.buckets.items():
+            env[ENV[setting]] = bucket.bucket_name
+        for sm in STATE_MACHINES:
+            env[ENV[sm.setting]] = self._sm_arn(sm.name)
+        env[ENV["ocr_engine"]] = "textract"
+        env[ENV["seal_cert_mode"]] = "kms"
+        env[ENV["sender_email"]] = self.node.try_get_context("senderEmail") or "no-reply@example.com"
+        return env
+
+    def _functions(self) -> None:
+        env = self._environment()
+        self.dlq = sqs.Queue(
+            self,
+            "AsyncDeadLetterQueue",
+            retention_period=cdk.Duration.days(14),
+            enforce_ssl=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+        )
+        for fn in FUNCTIONS:
+            log_group = logs.LogGroup(
+                self,
+                f"{_pascal(fn.name)}Logs",
+                retention=logs.RetentionDays.THREE_MONTHS,
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            )
+            role = iam.Role(
+                self,
+                f"{_pascal(fn.name)}Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"Least-privilege role of the {fn.name} function",
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:*"],
+                )
+            )
+            role.add_to_policy(
+                iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+            )
+            self._ack(role, "Resource::*", "X-Ray and Textract actions have no resource-level permissions.")
+            self._ack(role, f"Resource::<{self._lid(log_group)}.Arn>:*", "Log streams of the function's own log group.")
+            is_async = fn.s3_trigger is not None
+            function = lambda_.Function(
+                self,
+                f"{_pascal(fn.name)}Function",
+                runtime=RUNTIME,
+                architecture=lambda_.Architecture.X86_64,
+                handler="handler.lambda_handler",
+                code=lambda_.Code.from_asset(str(ROOT / "functions" / fn.name), exclude=["__pycache__", "*.pyc"]),
+                layers=[self.layer],
+                memory_size=fn.memory_mb,
+                timeout=cdk.Duration.seconds(fn.timeout_seconds),
+                environment={**env, **fn.env},
+                role=role,
+                log_group=log_group,
+                tracing=lambda_.Tracing.ACTIVE,
+                description=fn.description or fn.name,
+                dead_letter_queue=self.dlq if is_async else None,
+                retry_attempts=2 if is_async else None,
+            )
+            self._grant(fn, function, role)
+            self.functions[fn.name] = function
+            if fn.s3_trigger:
+                alias, suffix = fn.s3_trigger
+                function.add_event_source(
+                    sources.S3EventSource(
+                        self.buckets[f"{alias}_bucket"],
+                        events=[s3.EventType.OBJECT_CREATED],
+                        filters=[s3.NotificationKeyFilter(suffix=suffix)],
+                    )
+                )
+
+    def _lid(self, construct) -> str:
+        return self.resolve(self.get_logical_id(construct.node.default_child))
+
+    def _ack(self, scope, finding: str, reason: str) -> None:
+        cdk.Validations.of(scope).acknowledge(
+            cdk.Acknowledgment(id=f"AwsSolutions::AwsSolutions-IAM5[{finding}]", reason=reason)
+        )
+
+    def _grant(self, fn: Function, function: lambda_.Function, role: iam.Role) -> None:
+        for access in fn.access:
+            kind, _, rest = access.partition(":")
+            if kind in ("tenancy", "data", "directory", "idempotency"):
+                table = self.tables[f"{kind}_table"]
+                if rest == "r":
+                    table.grant_read_data(role)
+                else:
+                    table.grant_read_write_data(role)
+                self._ack(role, f"Resource::<{self._lid(table)}.Arn>/index/*", "Queries on the table's own GSIs.")
+            elif kind in ("archive", "drop"):
+                bucket = self.buckets[f"{kind}_bucket"]
+                if rest == "r":
+                    bucket.grant_read(role)
+                elif rest == "w":
+                    bucket.grant_put(role)
+                    role.add_to_policy(
+                        iam.PolicyStatement(actions=["s3:PutObjectRetention"], resources=[bucket.arn_for_objects("*")])
+                    )
+                else:
+                    bucket.grant_read_write(role)
+                why = "Object keys of the platform's own bucket (keys are tenant-prefixed and content-addressed)."
+                self._ack(role, f"Resource::<{self._lid(bucket)}.Arn>/*", why)
+                for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*"):
+                    self._ack(role, f"Action::{action}", "CDK grant action groups on the platform's own bucket.")
+            elif access == "ses:send":
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["ses:SendEmail", "ses:SendRawEmail"],
+                        resources=[self.format_arn(service="ses", resource="identity", resource_name="*")],
+                    )
+                )
+            elif kind == "sfn" and rest.startswith("start:"):
+                name = rest.split(":", 1)[1]
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["states:StartExecution", "states:DescribeExecution"],
+                        resources=[self._sm_arn(name), self._execution_arns(name)],
+                    )
+                )
+                self._ack(role, f"Resource::{self.resolve(self._execution_arns(name))}", "Executions of its own state machine.")
+            elif access == "sfn:callback":
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                        resources=[self._sm_arn(sm.name) for sm in STATE_MACHINES] or ["*"],
+                    )
+                )
+            elif access == "apigw:keys":
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["apigateway:POST", "apigateway:GET"],
+                        resources=[
+                            self.format_arn(service="apigateway", account="", resource="/apikeys"),
+                            self.format_arn(service="apigateway", account="", resource="/usageplans/*"),
+                        ],
+                    )
+                )
+            elif access == "textract":
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["textract:AnalyzeExpense", "textract:AnalyzeDocument", "textract:DetectDocumentText"],
+                        resources=["*"],
+                    )
+                )
+            else:
+                raise ValueError(f"{fn.name}: unknown access {access!r}")
+
+    # --- workflows ----------------------------------------------------------------------------------
+    def _state_machines(self) -> None:
+        arns = {}
+        for fn in FUNCTIONS:
+            for sub in fn.asl_substitutions:
+                arns[sub] = self.functions[fn.name].function_arn
+        for sm in STATE_MACHINES:
+            subs = {f"{t.logical_id}Name": self.tables[t.setting].table_name for t in TABLES}
+            subs.update({f"{b.logical_id}Name": self.buckets[b.setting].bucket_name for b in BUCKETS})
+            subs.update(arns)
+            subs.update(sm.substitutions)
+            log_group = logs.LogGroup(
+                self,
+                f"{_pascal(sm.name)}StateMachineLogs",
+                retention=logs.RetentionDays.THREE_MONTHS,
+                removal_policy=cdk.RemovalPolicy.DESTROY,
+            )
+            machine = sfn.StateMachine(
+                self,
+                f"{_pascal(sm.name)}StateMachine",
+                state_machine_name=self._sm_name(sm.name),
+                definition_body=sfn.DefinitionBody.from_file(str(ROOT / "statemachines" / f"{sm.name}.asl.json")),
+                definition_substitutions=subs,
+                tracing_enabled=True,
+                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            )
+            text = (ROOT / "statemachines" / f"{sm.name}.asl.json").read_text()
+            for fn in FUNCTIONS:
+                if any("${" + sub + "}" in text for sub in fn.asl_substitutions):
+                    self.functions[fn.name].grant_invoke(machine)
+            self.state_machines[sm.name] = machine
+
+    # --- API ----------------------------------------------------------------------------------------
+    def _api(self) -> None:
+        access_logs = logs.LogGroup(
+            self, "ApiAccessLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.DESTROY
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"einvoice-{self.stage}",
+            description="French e-invoicing platform API",
+            api_key_source_type=apigw.ApiKeySourceType.HEADER,
+            binary_media_types=["application/pdf", "application/octet-stream", "image/*", "multipart/form-data"],
+            cloud_watch_role=False,
+            deploy_options=apigw.StageOptions(
+                stage_name=self.stage,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                throttling_rate_limit=200,
+                throttling_burst_limit=400,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False,
+                ),
+            ),
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+        )
+        self.api.add_request_validator("BodyValidator", validate_request_body=False, validate_request_parameters=True)
+        for fn in FUNCTIONS:
+            for route in fn.routes:
+                resource = self.api.root.resource_for_path(route.path)
+                resource.add_method(
+                    route.method,
+                    apigw.LambdaIntegration(self.functions[fn.name], proxy=True),
+                    api_key_required=route.auth != "none",
+                    operation_name=f"{fn.name}_{route.method.lower()}",
+                )
+        self.usage_plan = self.api.add_usage_plan(
+            "DefaultUsagePlan",
+            name=f"einvoice-{self.stage}-default",
+            throttle=apigw.ThrottleSettings(rate_limit=50, burst_limit=100),
+            quota=apigw.QuotaSettings(limit=1_000_000, period=apigw.Period.MONTH),
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.api.deployment_stage)],
+        )
+        waf = wafv2.CfnWebACL(
+            self,
+            "ApiWebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name="einvoice-api", sampled_requests_enabled=True
+            ),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name=name,
+                    priority=i,
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name=name
+                        )
+                    ),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+                    ),
+                )
+                for i, name in enumerate(["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet"])
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self, "ApiWebAclAssociation", resource_arn=self.api.deployment_stage.stage_arn, web_acl_arn=waf.attr_arn
+        )
+        for name, function in self.functions.items():
+            if "apigw:keys" in _fn(name).access:
+                function.add_environment(ENV["usage_plan_id"], self.usage_plan.usage_plan_id)
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.url).override_logical_id("ApiUrl")
+        cdk.CfnOutput(self, "UsagePlanId", value=self.usage_plan.usage_plan_id).override_logical_id("UsagePlanId")
+
+    # --- monitoring ---------------------------------------------------------------------------------
+    def _alarms(self) -> None:
+        cw.Alarm(
+            self,
+            "DeadLettersAlarm",
+            alarm_description="Asynchronous invocations failed after retries (S3 drop imports...)",
+            metric=self.dlq.metric_approximate_number_of_messages_visible(period=cdk.Duration.minutes(5)),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        for name, machine in self.state_machines.items():
+            cw.Alarm(
+                self,
+                f"{_pascal(name)}FailedExecutionsAlarm",
+                alarm_description=f"{name} executions failed",
+                metric=machine.metric_failed(period=cdk.Duration.minutes(5)),
+                threshold=1,
+                evaluation_periods=1,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+        for name, function in self.functions.items():
+            cw.Alarm(
+                self,
+                f"{_pascal(name)}ErrorsAlarm",
+                alarm_description=f"{name} function errors",
+                metric=function.metric_errors(period=cdk.Duration.minutes(5)),
+                threshold=5,
+                evaluation_periods=1,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+
+    # --- cdk-nag ------------------------------------------------------------------------------------
+    def _suppressions(self) -> None:
+        for ack in [
+                cdk.Acknowledgment(
+                    id="AwsSolutions-APIG4",
+                    reason="Callers are white-label partners and portal back ends authenticated by API keys "
+                    "(usage plans with throttle and quota); the key is resolved to a tenant in every handler.",
+                ),
+                cdk.Acknowledgment(
+                    id="AwsSolutions-COG4",
+                    reason="No Cognito user pool: authentication is by partner/account API keys (see APIG4).",
+                ),
+                cdk.Acknowledgment(
+                    id="AwsSolutions-APIG2",
+                    reason="Bodies are validated in each Lambda (pydantic models, 422 with field paths and "
+                    "EN 16931 / BR-FR rule ids), which API Gateway models cannot express.",
+                ),
+                cdk.Acknowledgment(
+                    id="AwsSolutions-L1",
+                    reason="Pinned to Python 3.11: the layer's compiled wheels (saxonche, typst, lxml) are built "
+                    "and tested for 3.11; upgrading is a deliberate change with its own test run.",
+                ),
+                cdk.Acknowledgment(
+                    id="AwsSolutions-APIG6",
+                    reason="Access logs (JSON) are enabled on the stage; execution logging needs the account-wide "
+                    "API Gateway CloudWatch role, which this stack deliberately does not manage.",
+                ),
+                cdk.Acknowledgment(
+                    id="AwsSolutions-SQS3",
+                    reason="This queue is itself the dead-letter queue of asynchronous invocations.",
+                ),
+                cdk.Acknowledgment(
+                    id="AwsSolutions-S1",
+                    reason="The access-logs bucket receives the other buckets' server access logs; logging it "
+                    "into itself would loop.",
+                ),
+                cdk.Acknowledgment(
+                    id="AwsSolutions-IAM4",
+                    reason="CDK's bucket-notification helper Lambda uses AWSLambdaBasicExecutionRole; the "
+                    "platform's own functions have inline least-privilege roles.",
+                ),
+        ]:
+            cdk.Validations.of(self).acknowledge(cdk.Acknowledgment(id=f"AwsSolutions::{ack.id}", reason=ack.reason))
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _fn(name: str) -> Function:
+    for f in FUNCTIONS:
+        if f.name == name:
+            return f
+    raise KeyError(name)

@@ -1,0 +1,1 @@
+"""Partners, accounts and API keys (tenancy records)."""

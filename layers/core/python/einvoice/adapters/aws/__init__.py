@@ -1,0 +1,1 @@
+"""AWS adapters (boto3). Clients are created lazily and cached per container."""

@@ -1,0 +1,63 @@
+"""Lazy, cached boto3 clients/resources configured from ``Settings``.
+
+Locally ``endpoint_url`` points at the moto server; in AWS it is unset.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from einvoice.settings import Settings, get_settings
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, str, str | None, str], Any] = {}
+
+
+def _config():
+    from botocore.config import Config
+
+    return Config(
+        retries={"mode": "standard", "max_attempts": 4},
+        account_id_endpoint_mode="disabled",
+        connect_timeout=3,
+        read_timeout=20,
+    )
+
+
+def client(service: str, settings: Settings | None = None) -> Any:
+    s = settings or get_settings()
+    key = ("client", service, s.endpoint_url, s.region)
+    found = _cache.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        if key not in _cache:
+            import boto3
+
+            session = boto3.session.Session()
+            _cache[key] = session.client(
+                service, region_name=s.region, endpoint_url=s.endpoint_url, config=_config()
+            )
+        return _cache[key]
+
+
+def table(name: str, settings: Settings | None = None) -> Any:
+    s = settings or get_settings()
+    key = ("table", name, s.endpoint_url, s.region)
+    found = _cache.get(key)
+    if found is not None:
+        return found
+    with _lock:
+        if key not in _cache:
+            import boto3
+
+            session = boto3.session.Session()
+            res = session.resource("dynamodb", region_name=s.region, endpoint_url=s.endpoint_url, config=_config())
+            _cache[key] = res.Table(name)
+        return _cache[key]
+
+
+def reset_clients() -> None:
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,1 @@
+"""HTTP transport: Powertools REST resolver with one error mapping for the whole API."""

@@ -1,0 +1,5 @@
+import sys
+
+from einvoice.local.platform import main
+
+sys.exit(main())

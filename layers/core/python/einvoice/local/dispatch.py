@@ -1,0 +1,146 @@
+"""In-process Lambda dispatch for moto (no Docker).
+
+moto cannot run Python Lambdas without Docker. Two patches route every invocation to the
+project's handlers in this interpreter:
+
+1. ``LambdaSimpleBackend.invoke`` -- the Invoke API (boto3 ``lambda.invoke``, Step Functions
+   ``lambda:invoke`` and ``.waitForTaskToken``, direct function ARNs).
+2. ``LambdaFunction.invoke`` -- event sources that call the function object directly
+   (S3 notifications, SQS and DynamoDB-stream mappings); needs the function created in moto.
+
+A handler exception becomes ``x-amz-function-error: Unhandled`` with
+``{"errorType": <class name>, "errorMessage": ...}``, so ASL ``Retry``/``Catch`` match real
+error names. These patches touch moto internals: moto is pinned, and
+``tests/functional/test_dispatch_contract.py`` fails loudly if an upgrade breaks them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+import traceback
+import uuid
+from types import SimpleNamespace
+from typing import Any, Callable
+
+Handler = Callable[[Any, Any], Any]
+
+_handlers: dict[str, Handler] = {}
+_lock = threading.Lock()
+_installed = False
+invocations: list[tuple[str, str]] = []  # (function name, invocation type) for tests and the local UI
+
+
+class LambdaContext:
+    """The subset of the Lambda context object Powertools reads."""
+
+    def __init__(self, function_name: str, timeout_seconds: int = 29) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:eu-west-3:123456789012:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._timeout_seconds = timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._timeout_seconds * 1000
+
+
+def register(name: str, handler: Handler | str) -> None:
+    """Register a handler callable, or a module path (``functions.x.handler``) imported on first use."""
+    with _lock:
+        if isinstance(handler, str):
+            module_path = handler
+
+            def lazy(event, context, _m=module_path):
+                return importlib.import_module(_m).lambda_handler(event, context)
+
+            _handlers[name] = lazy
+        else:
+            _handlers[name] = handler
+
+
+def register_manifest() -> None:
+    """Register every function of the route manifest by module path."""
+    from einvoice.routes import FUNCTIONS
+
+    for fn in FUNCTIONS:
+        register(fn.name, fn.module)
+
+
+def function_name_from(identifier: str) -> str:
+    # arn:aws:lambda:region:acct:function:name[:qualifier] | name
+    if ":function:" in identifier:
+        return identifier.split(":function:")[-1].split(":")[0]
+    return identifier
+
+
+def call(name: str, event: Any) -> Any:
+    """Invoke a registered handler directly (used by the local HTTP server)."""
+    handler = _handlers.get(name)
+    if handler is None:
+        raise KeyError(f"no local handler registered for Lambda function {name!r}")
+    invocations.append((name, "RequestResponse"))
+    return handler(event, LambdaContext(name))
+
+
+def _invoke_bytes(name: str, body: Any, response_headers: dict) -> bytes:
+    handler = _handlers.get(name)
+    if handler is None:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(
+            {"errorType": "ResourceNotFoundException", "errorMessage": f"Function not found: {name}"}
+        ).encode()
+    if isinstance(body, bytes):
+        body = body.decode()
+    event = json.loads(body) if body else {}
+    invocations.append((name, "invoke"))
+    try:
+        result = handler(event, LambdaContext(name))
+    except Exception as exc:  # noqa: BLE001 - reported to the caller the way Lambda does
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps(
+            {
+                "errorType": type(exc).__name__,
+                "errorMessage": str(exc),
+                "stackTrace": traceback.format_exception(exc)[-5:],
+            }
+        ).encode()
+    return json.dumps(result, default=str).encode()
+
+
+def install() -> None:
+    """Install the two patches (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def simple_invoke(self, function_name, qualifier, body, headers, response_headers):
+        name = function_name_from(function_name)
+        if (headers or {}).get("x-amz-invocation-type") == "Event":
+            threading.Thread(target=_invoke_bytes, args=(name, body, {}), daemon=True).start()
+            return b""
+        return _invoke_bytes(name, body, response_headers)
+
+    def function_invoke(self, body, request_headers, response_headers):
+        if not isinstance(body, str):
+            body = json.dumps(body)
+        return _invoke_bytes(self.function_name, body, response_headers).decode()
+
+    LambdaSimpleBackend.invoke = simple_invoke
+    LambdaFunction.invoke = function_invoke
+    _installed = True
+
+
+def fast_time() -> None:
+    """Make ASL Retry intervals and Wait states instant (tests only)."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+    retrier_decl.time = SimpleNamespace(sleep=lambda s: None)
+    wait_function.WaitFunction._wait_interval = lambda self, env, wait_seconds: None

@@ -1,0 +1,191 @@
+"""The whole platform in one process: moto server (local AWS) + bootstrap + REST API on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from einvoice.settings import Settings
+
+DEFAULT_DEMO_KEYS = (
+    "einvoice-demo-key-partner-a-0001",
+    "einvoice-demo-key-partner-b-0002",
+)
+DEMO_TENANTS = (
+    ("demo-partner-a", "Demo Partner A (white label)", "demo-account-a", "Cabinet Comptable A"),
+    ("demo-partner-b", "Demo Partner B (white label)", "demo-account-b", "Cabinet Comptable B"),
+)
+
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-3",
+    "AWS_REGION": "eu-west-3",
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "POWERTOOLS_METRICS_NAMESPACE": "EInvoice",
+    "POWERTOOLS_SERVICE_NAME": "einvoice",
+    "OMP_THREAD_LIMIT": "1",
+}
+
+
+def apply_local_env() -> None:
+    for k, v in LOCAL_ENV.items():
+        os.environ.setdefault(k, v)
+
+
+def demo_keys() -> list[str]:
+    raw = os.environ.get("EINVOICE_DEMO_API_KEYS", "")
+    keys = [k.strip() for k in raw.split(",") if k.strip()]
+    if not keys:
+        return list(DEFAULT_DEMO_KEYS)
+    if len(keys) < len(DEMO_TENANTS):
+        raise SystemExit(f"EINVOICE_DEMO_API_KEYS needs {len(DEMO_TENANTS)} comma-separated keys")
+    return keys
+
+
+@dataclass
+class LocalPlatform:
+    api_port: int = 3000
+    aws_port: int = 4566
+    host: str = "127.0.0.1"
+    seed_directory: bool = True
+    state_dir: Path = field(default_factory=lambda: Path(".local-state"))
+    settings: Settings | None = None
+    quiet: bool = False
+
+    def start(self) -> "LocalPlatform":
+        apply_local_env()
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+        from werkzeug.serving import make_server
+
+        from einvoice.adapters.aws.clients import reset_clients
+        from einvoice.local import dispatch, mailbox
+        from einvoice.local.bootstrap import bootstrap
+        from einvoice.local.server import LocalApi
+        from einvoice.settings import reset_settings
+
+        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        self.aws_port = port
+        endpoint = f"http://{host}:{port}"
+        req = urllib.request.Request(
+            f"{endpoint}/moto-api/config",
+            data=json.dumps({"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}).encode(),
+            method="POST",
+        )
+        urllib.request.urlopen(req, timeout=10).read()
+        dispatch.install()
+        dispatch.register_manifest()
+        mailbox.install()
+
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        base = Settings(endpoint_url=endpoint, state_dir=str(self.state_dir.resolve()))
+        booted = bootstrap(base)
+        self.settings = booted.settings
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        os.environ.update(self.settings.to_env())
+        reset_settings()
+        reset_clients()
+        self.keys = self.seed()
+
+        self.api = LocalApi(api_id=booted.rest_api_id, access_log=not self.quiet)
+        self.http = make_server(self.host, self.api_port, self.api, threaded=True)
+        self.api_port = self.http.server_address[1]
+        self.thread = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
+        self.thread.start()
+        return self
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    def seed(self) -> list[tuple[str, str, str]]:
+        """Demo tenants (and the directory seed when its loader is present)."""
+        from einvoice.accounts import service
+
+        keys = demo_keys()
+        out = []
+        for (partner_id, partner_name, account_id, account_name), key in zip(DEMO_TENANTS, keys):
+            service.create_partner(partner_id, partner_name, {"displayName": partner_name})
+            service.create_account(account_id, partner_id, account_name)
+            service.create_api_key(partner_id, account_id, value=key)
+            out.append((partner_id, account_id, key))
+        if self.seed_directory:
+            self.seed_directory_data()
+        return out
+
+    def seed_directory_data(self) -> None:
+        try:
+            from einvoice.directory import seed as directory_seed
+        except ImportError:
+            return
+        directory_seed.seed_local(self.settings)
+
+    def stop(self) -> None:
+        if getattr(self, "http", None):
+            self.http.shutdown()
+        if getattr(self, "moto", None):
+            self.moto.stop()
+
+    def banner(self) -> str:
+        lines = [
+            "",
+            "einvoice local platform is ready",
+            f"  API           {self.api_url}/v1/health",
+            f"  Swagger UI    {self.api_url}/docs   (OpenAPI: {self.api_url}/openapi.json)",
+            f"  Mailbox       {self.api_url}/_local/mail   ({self.api_url}/_local/mail.json)",
+            f"  Local AWS     http://{self.host}:{self.aws_port}   (moto; dashboard /moto-api/)",
+            "  Demo API keys (header x-api-key):",
+        ]
+        for partner_id, account_id, key in self.keys:
+            lines.append(f"    {key}   partner={partner_id} account={account_id}")
+        lines += [
+            "  Try:",
+            f"    curl -s {self.api_url}/v1/me -H 'x-api-key: {self.keys[0][2]}'",
+            "Ctrl-C stops the platform.",
+            "",
+        ]
+        return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m einvoice.local", description="Run the platform locally")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("EINVOICE_API_PORT", "3000")))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("EINVOICE_AWS_PORT", "4566")))
+    parser.add_argument("--no-directory-seed", action="store_true")
+    args = parser.parse_args(argv)
+    t0 = time.perf_counter()
+    platform = LocalPlatform(api_port=args.port, aws_port=args.aws_port, seed_directory=not args.no_directory_seed)
+    platform.start()
+    print(platform.banner(), flush=True)
+    print(f"(ready in {time.perf_counter() - t0:.1f} s)", flush=True)
+    stop = threading.Event()
+    try:
+        import signal
+
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    print("stopping...", flush=True)
+    platform.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Helpers for functional tests: a fresh local AWS (moto in-process) with every resource created.
+
+Used by ``tests/functional`` fixtures; the same bootstrap as the local platform, minus HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from einvoice.local.bootstrap import Bootstrapped, bootstrap
+from einvoice.settings import Settings
+
+
+@contextmanager
+def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = True) -> Iterator[Bootstrapped]:
+    from moto import mock_aws
+
+    from einvoice.accounts.service import clear_cache
+    from einvoice.adapters.aws.clients import reset_clients
+    from einvoice.local import dispatch, mailbox
+    from einvoice.settings import ENV, reset_settings
+
+    config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+    saved = {k: os.environ.get(k) for k in ENV.values()}
+    with mock_aws(config=config):
+        dispatch.install()
+        dispatch.register_manifest()
+        mailbox.install()
+        mailbox.clear()
+        if fast:
+            dispatch.fast_time()
+        reset_clients()
+        reset_settings()
+        clear_cache()
+        booted = bootstrap(Settings(), extra_substitutions)
+        os.environ.update(booted.settings.to_env())
+        reset_settings()
+        try:
+            yield booted
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            reset_settings()
+            reset_clients()
+            clear_cache()

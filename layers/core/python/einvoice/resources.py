@@ -1,0 +1,78 @@
+"""The platform's stateful resources, described once.
+
+The CDK stack (``infra/``) and the local bootstrap (``einvoice.local.bootstrap``) both build
+their tables and buckets from these descriptions, so local and AWS cannot drift.
+
+Key design (every tenant-owned item is scoped by the account in its partition key, so no
+query can reach another tenant's data by guessing an identifier):
+
+``data`` table
+  pk = ``ACC#<accountId>``            sk = ``COMPANY#<companyId>``      company
+  pk = ``ACC#<accountId>``            sk = ``IDENT#<SIREN|SIRET>#<id>`` uniqueness guard
+  pk = ``ACC#<accountId>``            sk = ``INVOICE#<invoiceId>``      invoice
+  pk = ``ACC#<accountId>``            sk = ``IMPORT#<importId>``        CSV import
+  pk = ``ACC#<accountId>``            sk = ``ENROL#<enrolmentId>``      enrolment
+  gsi1pk/gsi1sk: per-account secondary orderings (e.g. ``ACC#<id>#COMPANYNAME`` / normalised name)
+  gsi2pk/gsi2sk: platform-wide lookups that are not tenant-visible (e.g. ``IDENT#<siren>``)
+``tenancy`` table
+  pk = ``PARTNER#<id>`` sk = ``PARTNER``; pk = ``ACCOUNT#<id>`` sk = ``ACCOUNT``;
+  pk = ``APIKEY#<apiKeyId>`` sk = ``APIKEY``; pk = ``KEYHASH#<sha256(value)>`` sk = ``APIKEY``
+  gsi1pk = ``PARTNER#<id>`` gsi1sk = ``ACCOUNT#<id>`` (a partner's accounts)
+``directory`` table (platform-wide reference data, the local Annuaire)
+  pk = ``SIREN#<siren>`` sk = ``UL`` (legal unit) | ``SIRET#<siret>`` (establishment) | ``LINE#<mesh>``
+``idempotency`` table: Powertools idempotency store (pk ``id``, TTL ``expiration``)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    pk: str
+    sk: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    setting: str  # field of Settings holding the table name
+    pk: str
+    sk: str | None
+    indexes: tuple[Index, ...] = ()
+    ttl_attribute: str | None = None
+    stream: bool = False
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    logical_id: str
+    setting: str
+    object_lock_years: int | None = None
+    notify_suffix: str | None = None
+    notify_function: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+TABLES: tuple[TableSpec, ...] = (
+    TableSpec("TenancyTable", "tenancy_table", "pk", "sk", (Index("gsi1", "gsi1pk", "gsi1sk"),)),
+    TableSpec(
+        "DataTable",
+        "data_table",
+        "pk",
+        "sk",
+        (Index("gsi1", "gsi1pk", "gsi1sk"), Index("gsi2", "gsi2pk", "gsi2sk")),
+        ttl_attribute="expiresAt",
+    ),
+    TableSpec("DirectoryTable", "directory_table", "pk", "sk"),
+    TableSpec("IdempotencyTable", "idempotency_table", "id", None, ttl_attribute="expiration"),
+)
+
+ARCHIVE_RETENTION_YEARS = 10
+
+BUCKETS: tuple[BucketSpec, ...] = (
+    BucketSpec("ArchiveBucket", "archive_bucket", object_lock_years=ARCHIVE_RETENTION_YEARS),
+    BucketSpec("DropBucket", "drop_bucket", notify_suffix=".csv", notify_function="company_import_drop"),
+)

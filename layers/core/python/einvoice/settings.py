@@ -1,0 +1,82 @@
+"""Typed settings, read from the environment once per container and validated.
+
+Nothing below a handler reads ``os.environ``: code asks ``get_settings()`` (or receives a
+``Settings`` object). The CDK stack and the local platform both set the same variables
+(names in ``ENV``), so a Lambda behaves the same in AWS and locally.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Environment variable name for every setting (the CDK stack and the local platform use this map).
+ENV: dict[str, str] = {
+    "region": "AWS_REGION",
+    "endpoint_url": "AWS_ENDPOINT_URL",
+    "stage": "EINVOICE_STAGE",
+    "tenancy_table": "EINVOICE_TENANCY_TABLE",
+    "data_table": "EINVOICE_DATA_TABLE",
+    "directory_table": "EINVOICE_DIRECTORY_TABLE",
+    "idempotency_table": "EINVOICE_IDEMPOTENCY_TABLE",
+    "archive_bucket": "EINVOICE_ARCHIVE_BUCKET",
+    "drop_bucket": "EINVOICE_DROP_BUCKET",
+    "enrolment_state_machine_arn": "EINVOICE_ENROLMENT_SM_ARN",
+    "import_state_machine_arn": "EINVOICE_IMPORT_SM_ARN",
+    "sender_email": "EINVOICE_SENDER_EMAIL",
+    "platform_id": "EINVOICE_PLATFORM_ID",
+    "directory_mode": "EINVOICE_DIRECTORY_MODE",
+    "directory_api_url": "EINVOICE_DIRECTORY_API_URL",
+    "ocr_engine": "EINVOICE_OCR_ENGINE",
+    "seal_cert_mode": "EINVOICE_SEAL_MODE",
+    "french_rules_severity": "EINVOICE_FR_RULES_SEVERITY",
+    "usage_plan_id": "EINVOICE_USAGE_PLAN_ID",
+    "state_dir": "EINVOICE_STATE_DIR",
+}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str = "eu-west-3"
+    endpoint_url: str | None = Field(None, description="Set locally (moto server); unset in AWS")
+    stage: str = "local"
+    tenancy_table: str = "einvoice-tenancy"
+    data_table: str = "einvoice-data"
+    directory_table: str = "einvoice-directory"
+    idempotency_table: str = "einvoice-idempotency"
+    archive_bucket: str = "einvoice-archive"
+    drop_bucket: str = "einvoice-drop"
+    enrolment_state_machine_arn: str = ""
+    import_state_machine_arn: str = ""
+    sender_email: str = "no-reply@einvoice.local"
+    platform_id: str = Field("0238:PA-THIS", description="Our platform's id in directory lines")
+    directory_mode: str = Field("table", pattern="^(table|api)$")
+    directory_api_url: str = ""
+    ocr_engine: str = Field("tesseract", pattern="^(tesseract|textract)$")
+    seal_cert_mode: str = Field("test", pattern="^(test|kms)$")
+    french_rules_severity: str = Field("fatal", pattern="^(fatal|warning)$")
+    usage_plan_id: str = Field("", description="API Gateway usage plan new API keys are attached to")
+    state_dir: str = Field("", description="Local only: where test certificates and local state live")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {field: environ[var] for field, var in ENV.items() if environ.get(var)}
+        return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        return {ENV[k]: str(v) for k, v in self.model_dump().items() if v not in (None, "")}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local platform after bootstrap)."""
+    get_settings.cache_clear()

@@ -1,0 +1,38 @@
+"""The route manifest, the handlers and the OpenAPI document cannot drift."""
+
+import importlib
+import json
+from pathlib import Path
+
+from einvoice.api.openapi import build_openapi, render
+from einvoice.routes import FUNCTIONS, routes
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_every_function_has_a_thin_handler_module():
+    for fn in FUNCTIONS:
+        path = ROOT / "functions" / fn.name / "handler.py"
+        assert path.exists(), f"functions/{fn.name}/handler.py is missing"
+        module = importlib.import_module(fn.module)
+        assert callable(module.lambda_handler)
+        assert len(path.read_text().splitlines()) < 120, f"{fn.name}: handlers stay thin"
+
+
+def test_every_function_directory_is_in_the_manifest():
+    names = {fn.name for fn in FUNCTIONS}
+    dirs = {p.parent.name for p in (ROOT / "functions").glob("*/handler.py")}
+    assert dirs == names
+
+
+def test_openapi_covers_every_route_with_security_where_required():
+    spec = build_openapi()
+    for route, fn in routes():
+        op = spec["paths"][route.path][route.method.lower()]
+        assert op["x-lambda-function"] == fn.name
+        assert ("security" in op) is (route.auth != "none")
+
+
+def test_committed_openapi_document_is_fresh():
+    committed = (ROOT / "docs" / "openapi.json").read_text()
+    assert json.loads(committed) == json.loads(render()), "docs/openapi.json is stale: run `make openapi`"
