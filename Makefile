@@ -19,7 +19,7 @@ help: ## List the targets
 $(STAMP):
 	@test -x $(PY) || python3 -m venv .venv
 	@test -x $(UV) || $(PY) -m pip install -q uv==0.13.8
-	$(UV) pip sync -q --python $(PY) requirements.lock
+	$(UV) pip sync -q --compile-bytecode --python $(PY) requirements.lock
 	$(UV) pip install -q --python $(PY) --no-deps -e .
 	bash scripts/bootstrap-system.sh
 	@rm -f .venv/.installed-*; touch $@

@@ -1,0 +1,245 @@
+"""Companies benchmark: a 100,000-line CSV import and searches over 100,000 companies.
+
+Runs the domain functions (``einvoice.companies.imports`` / ``service``) against a moto server
+started in a separate process (so this process's peak RSS is the import's, not the fake AWS's
+storage), i.e. the same path the local platform's Lambdas take. Prints a table.
+
+    .venv/bin/python bench/companies_bench.py                   # 100,000 lines
+    .venv/bin/python bench/companies_bench.py --lines 10000     # quicker
+    .venv/bin/python bench/companies_bench.py --endpoint-url http://127.0.0.1:5000   # running platform
+
+Measured:
+* import wall time (start_import + every chunk), peak RSS (``resource.getrusage``);
+* DynamoDB write requests per 1,000 lines (PutItem/UpdateItem/BatchWriteItem/..., counted by a
+  botocore ``before-call`` hook on the client the domain uses; target <= 45);
+* lines validated per CPU second (parser + field rules alone, ``time.process_time``; target >= 20,000);
+* search p50/p95 and DynamoDB operations per search, by kind (identifier prefix, exact, name).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _start_moto() -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    exe = Path(sys.executable).with_name("moto_server")
+    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("moto_server did not start")
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=100_000)
+    ap.add_argument("--chunk", type=int, default=5000, help="lines per chunk (one Lambda invocation)")
+    ap.add_argument("--searches", type=int, default=40, help="searches per kind")
+    ap.add_argument("--endpoint-url", help="use this running moto/local platform instead of starting one")
+    args = ap.parse_args(argv)
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
+    proc = None
+    url = args.endpoint_url
+    if not url:
+        proc, url = _start_moto()
+    try:
+        return _run(args, url)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _run(args, url: str) -> int:
+    from einvoice.adapters.aws.clients import client
+    from einvoice.companies import csv_import, imports, service
+    from einvoice.directory.loader import load_csv
+    from einvoice.directory.seed import generate_seed, seed_bytes
+    from einvoice.directory.table import TableDirectory
+    from einvoice.settings import Settings
+    from einvoice.tenancy import Tenant
+
+    stage = f"bench{random.randrange(10**6)}"
+    s = Settings(
+        endpoint_url=url,
+        data_table=f"{stage}-data",
+        directory_table=f"{stage}-directory",
+        tenancy_table=f"{stage}-tenancy",
+        drop_bucket=f"{stage}-drop",
+    )
+    _create_resources(s)
+
+    # Directory: enough generated legal units for `lines` distinct SIREN/SIRET identifiers.
+    units = max(10, int(args.lines / 2.55) + 50)
+    t0 = time.perf_counter()
+    seed = seed_bytes(units, seed=7)
+    dir_report = load_csv(seed, settings=s)
+    dir_seconds = time.perf_counter() - t0
+
+    rows = list(generate_seed(units, seed=7))
+    idents: list[tuple[str, str]] = []
+    seen_sirens: set[str] = set()
+    for r in rows:
+        if r[0] not in seen_sirens:
+            seen_sirens.add(r[0])
+            idents.append(("SIREN", r[0]))
+        idents.append(("SIRET", r[1]))
+    rng = random.Random(11)
+    rng.shuffle(idents)
+    idents = idents[: args.lines]
+    options = ["1;0;1;1", "1;1;0;0", "0;0;1;0", "1;0;0;1"]
+    ranges = ["1-10", "11-20", "21-50", "51-250", "250-+"]
+    lines = ["type;identifiant;effectif;achats;paiement;ventes;doublons"]
+    lines += [f"{t};{i};{rng.choice(ranges)};{rng.choice(options)}" for t, i in idents]
+    body = ("\r\n".join(lines) + "\r\n").encode("utf-8")
+    del lines, rows
+
+    # Validation alone (parser + field rules), CPU time.
+    c0 = time.process_time()
+    n_valid = sum(1 for row, _ in csv_import.parse_bytes(body, None) if row is not None)
+    validate_cpu = time.process_time() - c0
+
+    tenant = Tenant(partner_id="p-bench", account_id="acc-bench", api_key_id="k-bench")
+    ddb = client("dynamodb", s)
+    counts: dict[str, int] = {}
+
+    def count(model, **kw):
+        counts[model.name] = counts.get(model.name, 0) + 1
+
+    ddb.meta.events.register("before-call.dynamodb", count)
+    rss_before = _rss_mb()
+    stats: dict = {}
+    t0 = time.perf_counter()
+    imp = imports.start_import(tenant, body, header=None, enrol=False, settings=s)
+    cont = imports.run_import(
+        tenant.account_id, imp.id, max_lines=args.chunk, settings=s, directory=TableDirectory(settings=s), stats=stats
+    )
+    import_wall = time.perf_counter() - t0
+    rss_after = _rss_mb()
+    ddb.meta.events.unregister("before-call.dynamodb", count)
+    out = imports.get_import(tenant, imp.id, settings=s)
+    writes = sum(v for k, v in counts.items() if k in ("PutItem", "UpdateItem", "BatchWriteItem", "DeleteItem", "TransactWriteItems"))
+    reads = sum(v for k, v in counts.items() if k in ("GetItem", "BatchGetItem", "Query", "Scan"))
+    chunks = (args.lines + args.chunk - 1) // args.chunk
+
+    # Search over the imported companies.
+    companies = [i for _, i in idents]
+    results: dict[str, list[tuple[float, int]]] = {}
+    kinds = {
+        "identifier prefix (6 digits)": lambda: {"identifier": rng.choice(companies)[:6]},
+        "identifier exact": lambda: {"identifier": rng.choice(companies), "exact": True},
+        "name word (common)": lambda: {"name": rng.choice(["boulangerie", "girard", "martin", "hôtel"])},
+        "name + identifier prefix": lambda: {"name": "sarl", "identifier": rng.choice(companies)[:4]},
+        "list (first page)": lambda: {},
+        "name (no match)": lambda: {"name": "zzzz"},
+    }
+    for kind, make in kinds.items():
+        res = []
+        for _ in range(args.searches if "no match" not in kind else max(3, args.searches // 10)):
+            counter = service.OpCounter()
+            q0 = time.perf_counter()
+            service.search_companies(tenant, limit=50, settings=s, counter=counter, **make())
+            res.append(((time.perf_counter() - q0) * 1000, counter.operations))
+        results[kind] = res
+
+    print()
+    print(f"Companies benchmark ({args.lines:,} lines, chunks of {args.chunk:,}, DynamoDB: moto server {url})")
+    print("-" * 78)
+    rows_out = [
+        ("directory seed loaded", f"{dir_report.items:,} items in {dir_seconds:.1f} s ({dir_report.requests} BatchWriteItem)"),
+        ("import state", f"{cont['state']}: read {out.lines_read:,}, imported {out.imported:,}, "
+                         f"rejected {out.rejected:,}, existing {out.existing:,}"),
+        ("import wall time", f"{import_wall:.1f} s ({chunks} chunks, {import_wall / chunks:.2f} s per chunk)"),
+        ("peak RSS (this process)", f"{rss_after:.0f} MB (before import {rss_before:.0f} MB)"),
+        ("DynamoDB write requests", f"{writes:,} -> {writes * 1000 / args.lines:.1f} per 1,000 lines (target <= 45)"),
+        ("DynamoDB read requests", f"{reads:,} -> {reads * 1000 / args.lines:.1f} per 1,000 lines (batched lookups)"),
+        ("validation alone", f"{args.lines / validate_cpu:,.0f} lines per CPU second (target >= 20,000), {n_valid:,} valid"),
+        ("validation inside import", f"{stats['validatedLines'] / stats['validateSeconds']:,.0f} lines per CPU second"),
+    ]
+    for k, v in rows_out:
+        print(f"{k:<28} {v}")
+    print("-" * 78)
+    print(f"{'search over %d companies' % out.imported:<34}{'p50 ms':>9}{'p95 ms':>9}{'ops/search':>12}")
+    for kind, res in results.items():
+        ms = sorted(r[0] for r in res)
+        ops = statistics.mean(r[1] for r in res)
+        p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
+        print(f"{kind:<34}{statistics.median(ms):>9.1f}{p95:>9.1f}{ops:>12.1f}")
+    print()
+    ok = writes * 1000 / args.lines <= 45 and args.lines / validate_cpu >= 20000 and cont["state"] == "SUCCEEDED"
+    return 0 if ok else 1
+
+
+def _create_resources(s) -> None:
+    from einvoice.adapters.aws.clients import client
+    from einvoice.resources import TABLES
+
+    ddb = client("dynamodb", s)
+    for spec in TABLES:
+        attrs = {spec.pk}
+        keys = [{"AttributeName": spec.pk, "KeyType": "HASH"}]
+        if spec.sk:
+            attrs.add(spec.sk)
+            keys.append({"AttributeName": spec.sk, "KeyType": "RANGE"})
+        gsis = []
+        for ix in spec.indexes:
+            attrs |= {ix.pk, ix.sk}
+            gsis.append({
+                "IndexName": ix.name,
+                "KeySchema": [{"AttributeName": ix.pk, "KeyType": "HASH"}, {"AttributeName": ix.sk, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            })
+        kwargs = {
+            "TableName": getattr(s, spec.setting),
+            "KeySchema": keys,
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if gsis:
+            kwargs["GlobalSecondaryIndexes"] = gsis
+        try:
+            ddb.create_table(**kwargs)
+        except ddb.exceptions.ResourceInUseException:
+            pass
+    s3 = client("s3", s)
+    try:
+        s3.create_bucket(Bucket=s.drop_bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
+    except Exception:  # noqa: BLE001 - exists
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

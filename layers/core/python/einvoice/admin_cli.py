@@ -1,0 +1,103 @@
+"""Operator commands: ``einvoice admin create-partner|create-account|create-key|whoami``.
+
+Run them against the local platform (``--endpoint-url http://127.0.0.1:4566``, the default when
+``make run`` is up and ``AWS_ENDPOINT_URL`` is set) or, with AWS credentials, against the
+deployed stack (table names and the usage plan id from ``--stage`` outputs or the environment).
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:
+    admin = sub.add_parser("admin", help="partners, accounts and API keys")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+
+    def common(p):
+        p.add_argument("--endpoint-url", help="local AWS endpoint (moto), e.g. http://127.0.0.1:4566")
+        p.add_argument("--tenancy-table", help="tenancy table name (default from EINVOICE_TENANCY_TABLE)")
+        p.add_argument("--usage-plan-id", help="API Gateway usage plan for new keys (default: EINVOICE_USAGE_PLAN_ID)")
+
+    p = admin_sub.add_parser("create-partner", help="create a white-label partner")
+    p.add_argument("partner_id")
+    p.add_argument("name")
+    p.add_argument("--display-name", help="branding: name shown on documents and e-mails")
+    common(p)
+    p.set_defaults(func=_create_partner)
+
+    p = admin_sub.add_parser("create-account", help="create an account (optionally a secondary account)")
+    p.add_argument("account_id")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--parent", help="parent account id (makes this a secondary account)")
+    common(p)
+    p.set_defaults(func=_create_account)
+
+    p = admin_sub.add_parser("create-key", help="create an API key for a partner or one of its accounts")
+    p.add_argument("--partner", required=True)
+    p.add_argument("--account")
+    p.add_argument("--value", help="explicit key value (default: random); shown once")
+    common(p)
+    p.set_defaults(func=_create_key)
+
+
+def _settings(args):
+    from einvoice.settings import get_settings
+
+    s = get_settings()
+    update = {}
+    if args.endpoint_url:
+        update["endpoint_url"] = args.endpoint_url
+    if args.tenancy_table:
+        update["tenancy_table"] = args.tenancy_table
+    if args.usage_plan_id:
+        update["usage_plan_id"] = args.usage_plan_id
+    if not update.get("usage_plan_id", s.usage_plan_id) and (update.get("endpoint_url") or s.endpoint_url):
+        update["usage_plan_id"] = _local_usage_plan(update.get("endpoint_url") or s.endpoint_url, s)
+    return s.model_copy(update=update)
+
+
+def _local_usage_plan(endpoint: str, s) -> str:
+    from einvoice.adapters.aws.clients import client
+
+    plans = client("apigateway", s.model_copy(update={"endpoint_url": endpoint})).get_usage_plans().get("items", [])
+    return next((p["id"] for p in plans if p["name"] == "einvoice-default"), "")
+
+
+def _run(fn):
+    from einvoice.errors import DomainError
+
+    try:
+        out = fn()
+    except DomainError as err:
+        print(json.dumps({"code": err.code, "message": err.message, "details": [d.to_dict() for d in err.details]}))
+        return 1
+    print(json.dumps(out.model_dump(mode="json", by_alias=True), indent=2))
+    return 0
+
+
+def _create_partner(args) -> int:
+    from einvoice.accounts import service
+
+    s = _settings(args)
+    branding = {"displayName": args.display_name or args.name}
+    return _run(lambda: service.create_partner(args.partner_id, args.name, branding, settings=s))
+
+
+def _create_account(args) -> int:
+    from einvoice.accounts import service
+
+    s = _settings(args)
+    return _run(lambda: service.create_account(args.account_id, args.partner, args.name, args.parent, settings=s))
+
+
+def _create_key(args) -> int:
+    from einvoice.accounts import service
+
+    s = _settings(args)
+    return _run(
+        lambda: service.create_api_key(
+            args.partner, args.account, value=args.value, registry=service.ApiGatewayKeyRegistry(s), settings=s
+        )
+    )
