@@ -71,7 +71,9 @@ CORE_FUNCTIONS: tuple[Function, ...] = (
 )
 
 # Area fragments, merged in this order. Each module defines FUNCTIONS (and optionally STATE_MACHINES).
-FRAGMENTS: tuple[str, ...] = ()
+FRAGMENTS: tuple[str, ...] = (
+    "einvoice.manifest_invoicing",
+)
 
 CORE_STATE_MACHINES: tuple[StateMachine, ...] = ()
 

@@ -113,6 +113,12 @@ class ApiApp:
             payload = payload.model_dump(mode="json", by_alias=True, exclude_none=False)
         return Response(status, "application/json", json.dumps(payload, default=str), headers=headers)
 
+    def model_response(self, status: int, model: Any, headers: dict[str, str] | None = None):
+        """A typed response with a status other than 200 (handler annotated ``-> Response[Model]``)."""
+        from aws_lambda_powertools.event_handler import Response
+
+        return Response(status, "application/json", model, headers=headers)
+
     def binary_response(self, body: bytes, content_type: str, filename: str | None = None):
         from aws_lambda_powertools.event_handler import Response
 

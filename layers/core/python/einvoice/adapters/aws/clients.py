@@ -25,6 +25,20 @@ def _config():
     )
 
 
+_session: Any = None
+
+
+def _boto_session() -> Any:
+    """One boto3 session per process: its loader caches the service models and endpoint data,
+    which otherwise costs a large JSON parse for every new client."""
+    global _session
+    if _session is None:
+        import boto3
+
+        _session = boto3.session.Session()
+    return _session
+
+
 def client(service: str, settings: Settings | None = None) -> Any:
     s = settings or get_settings()
     key = ("client", service, s.endpoint_url, s.region)
@@ -33,9 +47,7 @@ def client(service: str, settings: Settings | None = None) -> Any:
         return found
     with _lock:
         if key not in _cache:
-            import boto3
-
-            session = boto3.session.Session()
+            session = _boto_session()
             _cache[key] = session.client(
                 service, region_name=s.region, endpoint_url=s.endpoint_url, config=_config()
             )
@@ -50,9 +62,7 @@ def table(name: str, settings: Settings | None = None) -> Any:
         return found
     with _lock:
         if key not in _cache:
-            import boto3
-
-            session = boto3.session.Session()
+            session = _boto_session()
             res = session.resource("dynamodb", region_name=s.region, endpoint_url=s.endpoint_url, config=_config())
             _cache[key] = res.Table(name)
         return _cache[key]

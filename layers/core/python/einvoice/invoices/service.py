@@ -1,0 +1,222 @@
+"""Invoice drafts (``POST /v1/invoices``...) and the stateless document services.
+
+Drafts live under the account's partition (``ACC#<accountId>`` / ``INVOICE#<id>``), so another
+tenant's invoice id is a 404. Creation is idempotent under retry: the id is derived from the
+account, the company and the duplicate key (seller, number, year), and the same body again returns
+the same draft; a different body with the same number is a 409 when the company has duplicate
+control, and otherwise also a 409 because one number cannot name two different drafts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from einvoice.errors import BadRequestError, ConflictError, ErrorDetail, InvalidInputError, NotFoundError
+from einvoice.invoices.models import InvoiceCreate, InvoiceOut
+from einvoice.settings import Settings, get_settings
+from einvoice.tenancy import Tenant
+
+FORMATS = {
+    "facturx": ("application/pdf", "pdf"),
+    "cii": ("application/xml", "xml"),
+    "ubl": ("application/xml", "xml"),
+}
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+def _table(s: Settings):
+    from einvoice.adapters.aws.clients import table
+
+    return table(s.data_table, s)
+
+
+def _model(invoice_json: dict[str, Any]):
+    from pydantic import ValidationError
+
+    from einvoice.invoicing.model import Invoice
+
+    try:
+        return Invoice.model_validate(invoice_json)
+    except ValidationError as exc:
+        details = [
+            ErrorDetail(err.get("msg", "invalid"), field="invoice." + ".".join(str(p) for p in err.get("loc", ())))
+            for err in exc.errors()
+        ]
+        raise InvalidInputError("The invoice does not match the EN 16931 model", details) from None
+
+
+def _company_matches(company, invoice) -> list[ErrorDetail]:
+    from einvoice.identifiers import normalize_identifier
+    from einvoice.invoicing.model import SELF_BILLED_TYPE_CODES
+
+    siren = company.siren
+    seller = normalize_identifier(invoice.seller.siren or "")[:9]
+    buyer = normalize_identifier(invoice.buyer.siren or "")[:9]
+    if invoice.type_code in SELF_BILLED_TYPE_CODES:
+        if buyer != siren:
+            return [ErrorDetail(
+                f"self-billing: the issuing company {siren} must be the buyer (BT-47 is {buyer or 'empty'})",
+                field="invoice.buyer.siren", rule="BR-FR-22",
+                message_fr=f"autofacturation : la société émettrice {siren} doit être l'acheteur (BT-47)",
+            )]
+        return []
+    if seller != siren:
+        return [ErrorDetail(
+            f"the company {siren} must be the seller (BT-30 is {seller or 'empty'})",
+            field="invoice.seller.siren",
+            message_fr=f"la société {siren} doit être le vendeur (BT-30)",
+        )]
+    return []
+
+
+def create_invoice(tenant: Tenant, body: InvoiceCreate, *, settings: Settings | None = None) -> InvoiceOut:
+    from einvoice.companies.service import get_company
+    from einvoice.invoicing import calc, checks
+
+    s = settings or get_settings()
+    company = get_company(tenant, body.company_id, settings=s)
+    if not company.sales_invoices and not company.purchase_invoices:
+        raise InvalidInputError("The company has no invoicing option", [ErrorDetail("no option", field="companyId")])
+    invoice = calc.compute(_model(body.invoice))
+    details = _company_matches(company, invoice) + checks.check(invoice)
+    if details:
+        raise InvalidInputError(f"The invoice breaks {len(details)} rule(s)", details)
+    dup = checks.duplicate_key(invoice)
+    invoice_id = hashlib.sha256(f"{company.account_id}|{company.id}|{dup}".encode()).hexdigest()[:24]
+    invoice_json = invoice.to_json_dict()
+    fingerprint = hashlib.sha256(
+        json.dumps({"invoice": invoice_json, "profile": body.profile}, sort_keys=True).encode()
+    ).hexdigest()
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    item = {
+        "pk": f"ACC#{company.account_id}",
+        "sk": f"INVOICE#{invoice_id}",
+        "gsi1pk": f"ACC#{company.account_id}#INVOICES",
+        "gsi1sk": f"{invoice.issue_date.isoformat()}#{invoice_id}",
+        "companyId": company.id,
+        "state": "DRAFT",
+        "profile": body.profile,
+        "duplicateKey": dup,
+        "fingerprint": fingerprint,
+        "invoice": json.dumps(invoice_json),
+        "createdAt": now,
+    }
+    t = _table(s)
+    try:
+        t.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except t.meta.client.exceptions.ConditionalCheckFailedException:
+        existing = t.get_item(Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True)["Item"]
+        if existing.get("fingerprint") != fingerprint:
+            rule = "duplicate control" if company.duplicate_control else "one number per draft"
+            raise ConflictError(
+                f"invoice {invoice.number} of {invoice.issue_date.year} already exists for this seller ({rule})",
+                [ErrorDetail("duplicate invoice number", field="invoice.number", message_fr="facture en double")],
+            ) from None
+        item = existing
+    return _to_out(item)
+
+
+def _to_out(item: dict[str, Any]) -> InvoiceOut:
+    invoice = json.loads(item["invoice"])
+    invoice_id = item["sk"].split("#", 1)[1]
+    return InvoiceOut(
+        id=invoice_id,
+        companyId=item["companyId"],
+        state=item["state"],
+        number=invoice["number"],
+        issueDate=invoice["issueDate"],
+        typeCode=invoice["typeCode"],
+        profile=item["profile"],
+        duplicateKey=item["duplicateKey"],
+        totals=invoice.get("totals", {}),
+        invoice=invoice,
+        checks=[],
+        documents={fmt: f"/v1/invoices/{invoice_id}/document?format={fmt}" for fmt in FORMATS},
+        createdAt=item["createdAt"],
+    )
+
+
+def _get_item(tenant: Tenant, invoice_id: str, s: Settings) -> dict[str, Any]:
+    accounts = [tenant.account_id, *tenant.secondary_account_ids] if tenant.account_id else []
+    t = _table(s)
+    for account in accounts:
+        item = t.get_item(Key={"pk": f"ACC#{account}", "sk": f"INVOICE#{invoice_id}"}).get("Item")
+        if item:
+            return item
+    raise NotFoundError(f"invoice {invoice_id} not found")
+
+
+def get_invoice(tenant: Tenant, invoice_id: str, *, settings: Settings | None = None) -> InvoiceOut:
+    return _to_out(_get_item(tenant, invoice_id, settings or get_settings()))
+
+
+def get_document(tenant: Tenant, invoice_id: str, fmt: str, *, settings: Settings | None = None) -> tuple[bytes, str, str]:
+    """The draft as Factur-X (PDF/A-3), CII or UBL: (bytes, content type, file name)."""
+    if fmt not in FORMATS:
+        raise InvalidInputError(
+            "format must be facturx, cii or ubl", [ErrorDetail(f"unknown format {fmt!r}", field="format")]
+        )
+    s = settings or get_settings()
+    item = _get_item(tenant, invoice_id, s)
+    invoice = _model(json.loads(item["invoice"]))
+    data = render_invoice(invoice, fmt, item["profile"])
+    ctype, ext = FORMATS[fmt]
+    return data, ctype, f"{invoice.number}.{ext}".replace("/", "-")
+
+
+def render_invoice(invoice, fmt: str, profile: str | None = "en16931") -> bytes:
+    """``profile=None`` keeps the invoice's own profile (BT-24) where the target format has it."""
+    if fmt == "facturx":
+        from einvoice.invoicing.cii import profile_of
+        from einvoice.invoicing.facturx import to_facturx
+
+        level = profile or profile_of(invoice.specification_id)
+        level = {"extended-ctc-fr": "extended", "basic": "en16931", "minimum": "en16931"}.get(level, level)
+        return to_facturx(invoice, profile=level)
+    from einvoice.invoicing.convert import convert
+
+    return convert(invoice, to=fmt, profile=profile)
+
+
+def _check_size(data: bytes) -> None:
+    from einvoice.errors import PayloadTooLargeError
+
+    if not data:
+        raise BadRequestError("The request body is empty: send a CII, UBL or Factur-X document")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise PayloadTooLargeError(f"The document exceeds {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+
+
+def validate_document(data: bytes, *, filename: str | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    """``POST /v1/validations``: the full three-layer report of a raw CII / UBL / Factur-X document."""
+    from einvoice.validation import validate
+
+    _check_size(data)
+    s = settings or get_settings()
+    report = validate(data, filename=filename, french_rules_severity=s.french_rules_severity)
+    return report.model_dump(mode="json", by_alias=True)
+
+
+def parse_document(data: bytes):
+    """A CII / UBL / Factur-X (or ZUGFeRD 2.x) document into the EN 16931 model."""
+    if data[:5] == b"%PDF-":
+        from einvoice.invoicing.facturx import parse_pdf
+
+        return parse_pdf(data)
+    from einvoice.invoicing.parse import parse_xml
+
+    return parse_xml(data)
+
+
+def convert_document(data: bytes, to: str) -> tuple[bytes, str, str]:
+    """``POST /v1/conversions?to=cii|ubl|facturx``: any supported format to another."""
+    if to not in FORMATS:
+        raise InvalidInputError("to must be facturx, cii or ubl", [ErrorDetail(f"unknown format {to!r}", field="to")])
+    _check_size(data)
+    invoice = parse_document(data)
+    out = render_invoice(invoice, to, None)
+    ctype, ext = FORMATS[to]
+    return out, ctype, f"{invoice.number}.{ext}".replace("/", "-")

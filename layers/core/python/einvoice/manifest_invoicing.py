@@ -1,0 +1,42 @@
+"""Route / function fragment of the invoicing area (merged by ``einvoice.routes``)."""
+
+from __future__ import annotations
+
+from einvoice.routes import Function, Route
+
+FUNCTIONS = (
+    Function(
+        "validations_create",
+        routes=(Route("POST", "/v1/validations", summary="Validate a CII / UBL / Factur-X document (XSD, EN 16931, BR-FR)"),),
+        access=("tenancy:r",),
+        memory_mb=1536,
+        description="Three-layer validation report",
+    ),
+    Function(
+        "conversions_create",
+        routes=(Route("POST", "/v1/conversions", summary="Convert a document to CII, UBL or Factur-X", binary=True),),
+        access=("tenancy:r",),
+        memory_mb=1024,
+        description="Format conversion",
+    ),
+    Function(
+        "invoices_create",
+        routes=(Route("POST", "/v1/invoices", summary="Create an invoice draft for one of your companies"),),
+        access=("tenancy:r", "data:rw"),
+        description="Invoice entry with the legal checks",
+    ),
+    Function(
+        "invoices_get",
+        routes=(Route("GET", "/v1/invoices/{id}", summary="An invoice draft"),),
+        access=("tenancy:r", "data:r"),
+        memory_mb=256,
+        description="Read an invoice draft",
+    ),
+    Function(
+        "invoices_document",
+        routes=(Route("GET", "/v1/invoices/{id}/document", summary="The invoice as Factur-X, CII or UBL", binary=True),),
+        access=("tenancy:r", "data:r"),
+        memory_mb=1024,
+        description="Generate the invoice document",
+    ),
+)
