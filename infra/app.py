@@ -13,7 +13,6 @@ from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from infra.stack import EInvoiceStack  # noqa: E402
 
-
 # Feature flags (also read by the CLI from cdk.json; repeated here for in-process synth and tests).
 FEATURE_FLAGS = {
     "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": True,

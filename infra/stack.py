@@ -15,16 +15,36 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import (
     aws_apigateway as apigw,
+)
+from aws_cdk import (
     aws_cloudwatch as cw,
+)
+from aws_cdk import (
     aws_dynamodb as ddb,
+)
+from aws_cdk import (
     aws_iam as iam,
+)
+from aws_cdk import (
     aws_lambda as lambda_,
+)
+from aws_cdk import (
     aws_lambda_event_sources as sources,
+)
+from aws_cdk import (
     aws_logs as logs,
+)
+from aws_cdk import (
     aws_s3 as s3,
+)
+from aws_cdk import (
     aws_sqs as sqs,
-    aws_wafv2 as wafv2,
+)
+from aws_cdk import (
     aws_stepfunctions as sfn,
+)
+from aws_cdk import (
+    aws_wafv2 as wafv2,
 )
 from constructs import Construct
 

@@ -12,7 +12,8 @@ import uuid
 import pytest
 
 from einvoice.local import dispatch
-from einvoice.local.bootstrap import ACCOUNT_ID, _empty_zip as _zip, function_arn
+from einvoice.local.bootstrap import ACCOUNT_ID, function_arn
+from einvoice.local.bootstrap import _empty_zip as _zip
 
 
 class FlakyError(Exception):

@@ -36,3 +36,20 @@ def instrument(handler, *, correlation_id_path: str | None = None, capture_cold_
     wrapped = metrics().log_metrics(wrapped, capture_cold_start_metric=capture_cold_start_metric)
     wrapped = log.inject_lambda_context(wrapped, correlation_id_path=correlation_id_path, clear_state=True)
     return wrapped
+
+
+def task_handler(fn):
+    """Entry point of a Step Functions task / event Lambda, instrumented on first call.
+
+    Exceptions propagate unchanged so ASL ``Retry``/``Catch`` match their class names.
+    """
+    state: dict = {}
+
+    def lambda_handler(event, context):
+        wrapped = state.get("fn")
+        if wrapped is None:
+            wrapped = state["fn"] = instrument(fn)
+        return wrapped(event, context)
+
+    lambda_handler.__wrapped__ = fn  # type: ignore[attr-defined]
+    return lambda_handler

@@ -141,12 +141,9 @@ class ApiApp:
             fn = state.get("fn")
             if fn is None:
                 from aws_lambda_powertools.logging import correlation_paths
-
-                from einvoice.observability import instrument
-
                 from aws_lambda_powertools.metrics import MetricUnit
 
-                from einvoice.observability import metrics
+                from einvoice.observability import instrument, metrics
 
                 def resolve(e, c):
                     out = self.resolver.resolve(e, c)

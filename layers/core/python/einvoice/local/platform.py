@@ -117,7 +117,7 @@ class LocalPlatform:
 
         keys = demo_keys()
         out = []
-        for (partner_id, partner_name, account_id, account_name), key in zip(DEMO_TENANTS, keys):
+        for (partner_id, partner_name, account_id, account_name), key in zip(DEMO_TENANTS, keys[: len(DEMO_TENANTS)], strict=True):
             service.create_partner(partner_id, partner_name, {"displayName": partner_name})
             service.create_account(account_id, partner_id, account_name)
             service.create_api_key(partner_id, account_id, value=key)
