@@ -320,7 +320,9 @@ class EInvoiceStack(cdk.Stack):
                         resources=[self._sm_arn(name), self._execution_arns(name)],
                     )
                 )
-                self._ack(role, f"Resource::{self.resolve(self._execution_arns(name))}", "Executions of its own state machine.")
+                region = "<AWS::Region>" if cdk.Token.is_unresolved(self.region) else self.region
+                arn = f"arn:<AWS::Partition>:states:{region}:<AWS::AccountId>:execution:{self._sm_name(name)}:*"
+                self._ack(role, f"Resource::{arn}", "Executions of its own state machine.")
             elif access == "sfn:callback":
                 role.add_to_policy(
                     iam.PolicyStatement(
@@ -375,9 +377,15 @@ class EInvoiceStack(cdk.Stack):
                 logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             )
             text = (ROOT / "statemachines" / f"{sm.name}.asl.json").read_text()
+            self._ack(machine.role, "Resource::*", "X-Ray tracing has no resource-level permissions.")
             for fn in FUNCTIONS:
                 if any("${" + sub + "}" in text for sub in fn.asl_substitutions):
                     self.functions[fn.name].grant_invoke(machine)
+                    self._ack(
+                        machine.role,
+                        f"Resource::<{self._lid(self.functions[fn.name])}.Arn>:*",
+                        "Versions and aliases of the task functions this machine calls.",
+                    )
             self.state_machines[sm.name] = machine
 
     # --- API ----------------------------------------------------------------------------------------
@@ -528,7 +536,7 @@ class EInvoiceStack(cdk.Stack):
                     "into itself would loop.",
                 ),
                 cdk.Acknowledgment(
-                    id="AwsSolutions-IAM4",
+                    id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
                     reason="CDK's bucket-notification helper Lambda uses AWSLambdaBasicExecutionRole; the "
                     "platform's own functions have inline least-privilege roles.",
                 ),

@@ -48,7 +48,13 @@ def task_handler(fn):
     def lambda_handler(event, context):
         wrapped = state.get("fn")
         if wrapped is None:
-            wrapped = state["fn"] = instrument(fn)
+            from aws_lambda_powertools.metrics import MetricUnit
+
+            def counted(e, c):
+                metrics().add_metric(name="TaskInvocations", unit=MetricUnit.Count, value=1)
+                return fn(e, c)
+
+            wrapped = state["fn"] = instrument(counted)
         return wrapped(event, context)
 
     lambda_handler.__wrapped__ = fn  # type: ignore[attr-defined]

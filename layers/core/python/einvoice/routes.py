@@ -72,6 +72,7 @@ CORE_FUNCTIONS: tuple[Function, ...] = (
 
 # Area fragments, merged in this order. Each module defines FUNCTIONS (and optionally STATE_MACHINES).
 FRAGMENTS: tuple[str, ...] = (
+    "einvoice.manifest_companies",
     "einvoice.manifest_invoicing",
 )
 

@@ -1,0 +1,10 @@
+"""Enrolment state machine task (`${CertificateFunctionArn}` in statemachines/enrolment.asl.json): `tasks.issue_certificate`.
+
+Errors propagate: their class name is the Step Functions error name (ASL Retry/Catch).
+"""
+
+from einvoice.enrolment import tasks
+
+
+def lambda_handler(event, context):
+    return tasks.issue_certificate(event)

@@ -1,0 +1,10 @@
+"""Enrolment state machine task (`${RecordFunctionArn}` in statemachines/enrolment.asl.json): `tasks.record_request`.
+
+Errors propagate: their class name is the Step Functions error name (ASL Retry/Catch).
+"""
+
+from einvoice.enrolment import tasks
+
+
+def lambda_handler(event, context):
+    return tasks.record_request(event)

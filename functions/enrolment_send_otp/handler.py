@@ -1,0 +1,10 @@
+"""Enrolment state machine task (`${SendOtpFunctionArn}` in statemachines/enrolment.asl.json): `tasks.send_otp`.
+
+Errors propagate: their class name is the Step Functions error name (ASL Retry/Catch).
+"""
+
+from einvoice.enrolment import tasks
+
+
+def lambda_handler(event, context):
+    return tasks.send_otp(event)
