@@ -50,6 +50,42 @@ def test_patches_target_existing_moto_internals():
 
     assert hasattr(LambdaSimpleBackend, "invoke") and hasattr(LambdaFunction, "invoke")
     assert hasattr(retrier_decl, "time") and hasattr(wait_function.WaitFunction, "_wait_interval")
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert hasattr(DynamoHandler, "call_action")
+
+
+def test_dynamodb_actions_are_serialized_across_threads(aws):
+    """moto's DynamoDB is not thread-safe; the local platform serializes its actions."""
+    import threading
+
+    from einvoice.adapters.aws.clients import table
+
+    t = table(aws.settings.data_table)
+    t.put_item(Item={"pk": "ACC#x", "sk": "ITEM", "n": 0, "tags": ["a"]})
+    errors = []
+
+    def writer():
+        try:
+            for i in range(200):
+                t.update_item(Key={"pk": "ACC#x", "sk": "ITEM"}, UpdateExpression="SET n = :n, #f = :v",
+                              ExpressionAttributeNames={"#f": f"f{i}"}, ExpressionAttributeValues={":n": i, ":v": i})
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    def reader():
+        try:
+            for _ in range(200):
+                t.query(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "ACC#x"})
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader), threading.Thread(target=reader)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
 
 
 def test_invoke_api_reaches_the_python_handler(aws):

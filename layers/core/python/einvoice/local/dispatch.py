@@ -134,7 +134,31 @@ def install() -> None:
 
     LambdaSimpleBackend.invoke = simple_invoke
     LambdaFunction.invoke = function_invoke
+    _serialize_dynamodb()
     _installed = True
+
+
+_ddb_lock = threading.RLock()
+
+
+def _serialize_dynamodb() -> None:
+    """moto's DynamoDB backend is not thread-safe (a query copying an item while another thread
+    updates it raises "dictionary changed size during iteration"). Real DynamoDB serves concurrent
+    callers, and here state machine threads, API threads and tests run at once, so each DynamoDB
+    action runs under one lock. DynamoDB actions never call back into other services, so the lock
+    cannot be held across a nested call."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    if getattr(original, "_einvoice_serialized", False):
+        return
+
+    def call_action(self):
+        with _ddb_lock:
+            return original(self)
+
+    call_action._einvoice_serialized = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action
 
 
 def fast_time() -> None:
