@@ -72,6 +72,8 @@ class PipLayerBundling:
             check=True,
         )
         subprocess.run(["cp", "-r", str(ROOT / "layers" / "core" / "python" / "einvoice"), str(target)], check=True)
+        # ship bytecode: a cold start must not compile sources
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(target)], check=True)
         return True
 
 
@@ -79,6 +81,7 @@ class EInvoiceStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.stage = stage
+        self.sender_email = self.node.try_get_context("senderEmail") or "no-reply@example.com"
         self.tables: dict[str, ddb.Table] = {}
         self.buckets: dict[str, s3.Bucket] = {}
         self.functions: dict[str, lambda_.Function] = {}
@@ -205,7 +208,7 @@ class EInvoiceStack(cdk.Stack):
             env[ENV[sm.setting]] = self._sm_arn(sm.name)
         env[ENV["ocr_engine"]] = "textract"
         env[ENV["seal_cert_mode"]] = "kms"
-        env[ENV["sender_email"]] = self.node.try_get_context("senderEmail") or "no-reply@example.com"
+        env[ENV["sender_email"]] = self.sender_email
         return env
 
     def _functions(self) -> None:
@@ -309,7 +312,10 @@ class EInvoiceStack(cdk.Stack):
                 role.add_to_policy(
                     iam.PolicyStatement(
                         actions=["ses:SendEmail", "ses:SendRawEmail"],
-                        resources=[self.format_arn(service="ses", resource="identity", resource_name="*")],
+                        resources=[
+                            self.format_arn(service="ses", resource="identity", resource_name=name)
+                            for name in (self.sender_email, self.sender_email.split("@", 1)[1])
+                        ],
                     )
                 )
             elif kind == "sfn" and rest.startswith("start:"):

@@ -4,7 +4,9 @@ Errors propagate: their class name is the Step Functions error name (ASL Retry/C
 """
 
 from einvoice.enrolment import tasks
+from einvoice.observability import task_handler
 
 
+@task_handler
 def lambda_handler(event, context):
     return tasks.send_otp(event)

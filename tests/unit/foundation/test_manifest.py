@@ -36,3 +36,20 @@ def test_openapi_covers_every_route_with_security_where_required():
 def test_committed_openapi_document_is_fresh():
     committed = (ROOT / "docs" / "openapi.json").read_text()
     assert json.loads(committed) == json.loads(render()), "docs/openapi.json is stale: run `make openapi`"
+
+
+def test_functions_behind_api_keys_can_resolve_their_tenant():
+    for fn in FUNCTIONS:
+        if any(r.auth != "none" for r in fn.routes):
+            assert "tenancy:r" in fn.access or "tenancy:rw" in fn.access, f"{fn.name} cannot read the tenancy table"
+
+
+def test_path_parameters_have_one_name_per_position():
+    """API Gateway refuses sibling resources with different parameter names."""
+    seen: dict[tuple[str, ...], str] = {}
+    for route, _fn in routes():
+        parts = route.path.strip("/").split("/")
+        for i, part in enumerate(parts):
+            if part.startswith("{"):
+                prefix = tuple(parts[:i])
+                assert seen.setdefault(prefix, part) == part, f"{route.path}: {part} vs {seen[prefix]}"

@@ -74,6 +74,7 @@ CORE_FUNCTIONS: tuple[Function, ...] = (
 FRAGMENTS: tuple[str, ...] = (
     "einvoice.manifest_companies",
     "einvoice.manifest_invoicing",
+    "einvoice.manifest_enrolment",
 )
 
 CORE_STATE_MACHINES: tuple[StateMachine, ...] = ()
