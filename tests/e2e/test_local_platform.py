@@ -111,3 +111,73 @@ def test_local_aws_is_reachable_by_other_clients(platform):
     lock = s3.get_object_lock_configuration(Bucket="einvoice-archive")["ObjectLockConfiguration"]
     retention = lock["Rule"]["DefaultRetention"]
     assert retention["Mode"] == "COMPLIANCE" and retention["Years"] == 10
+
+
+def _call(method, url, key=None, body=None, ctype="application/json"):
+    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+    headers = {"content-type": ctype} if data is not None else {}
+    if key:
+        headers["x-api-key"] = key
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+def test_company_enrolment_with_the_mailed_code_over_http(platform):
+    """The whole enrolment flow through the real server: moto executes the state machine, whose tasks
+    call back into this process's handlers, and the code is read from the local mailbox."""
+    import re
+
+    base = platform["base"]
+    status, body = _call("POST", f"{base}/v1/companies", KEYS[0], {
+        "identifierType": "SIREN", "identifier": "641989900", "employees": "11-20", "purchaseInvoices": True,
+        "purchasePayment": False, "salesInvoices": True, "duplicateControl": True})
+    assert status == 201, body
+    company = json.loads(body)
+    status, body = _call("POST", f"{base}/v1/enrolments", KEYS[0], {
+        "companyIds": [company["id"]], "acceptTerms": True,
+        "signatory": {"firstName": "Jeanne", "lastName": "Dupont", "role": "Gérante", "email": "jeanne@example.fr"}})
+    assert status == 202, body
+    enrolment_id = json.loads(body)["id"]
+    code = None
+    deadline = time.monotonic() + 60
+    while code is None and time.monotonic() < deadline:
+        mails = json.loads(_get(f"{base}/_local/mail.json")[1])
+        found = [re.search(r"\b(\d{6})\b", m["text"]) for m in mails if "jeanne@example.fr" in m["to"]]
+        code = found[-1].group(1) if found and found[-1] else None
+        time.sleep(0.2)
+    assert code, "no one-time password in the local mailbox"
+    status, body = _call("POST", f"{base}/v1/enrolments/{enrolment_id}/otp", KEYS[0], {"code": code})
+    assert status == 200, body
+    deadline = time.monotonic() + 90
+    state = None
+    while time.monotonic() < deadline:
+        state = json.loads(_get(f"{base}/v1/enrolments/{enrolment_id}", KEYS[0])[1])["state"]
+        if state in ("DONE", "FAILED", "LOCKED", "EXPIRED"):
+            break
+        time.sleep(0.3)
+    assert state == "DONE"
+    status, pdf = _get(f"{base}/v1/enrolments/{enrolment_id}/certificate", KEYS[0])
+    assert status == 200 and pdf[:5] == b"%PDF-"
+    got = json.loads(_get(f"{base}/v1/companies/{company['id']}", KEYS[0])[1])
+    assert got["enrolmentState"] == "DONE" and got["links"]["certificate"]
+    assert _get(f"{base}/v1/enrolments/{enrolment_id}", KEYS[1])[0] == 404, "other tenant"
+
+
+def test_csv_import_over_http(platform):
+    base = platform["base"]
+    csv = "SIREN;514944925;1-10;1;0;1;0\r\nSIREN;508783628;11-20;0;0;1;1\r\nSIREN;123;1-10;1;0;1;0\r\n".encode()
+    status, body = _call("POST", f"{base}/v1/companies/imports?header=false", KEYS[1], csv, "text/csv")
+    assert status == 202, body
+    import_id = json.loads(body)["id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        out = json.loads(_get(f"{base}/v1/companies/imports/{import_id}", KEYS[1])[1])
+        if out["state"] != "RUNNING":
+            break
+        time.sleep(0.2)
+    assert out["state"] == "SUCCEEDED" and out["imported"] == 2 and out["rejected"] == 1
+    assert out["errors"][0]["line"] == 3

@@ -79,6 +79,8 @@ class LocalPlatform:
         self.moto.start()
         host, port = self.moto.get_host_and_port()
         self.aws_port = port
+        # moto's Step Functions executor calls Lambda and other services through this port
+        os.environ["MOTO_PORT"] = str(port)
         endpoint = f"http://{host}:{port}"
         req = urllib.request.Request(
             f"{endpoint}/moto-api/config",
