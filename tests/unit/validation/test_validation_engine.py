@@ -263,26 +263,6 @@ def test_import_is_light():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=rulesets.__file__.rsplit("/einvoice/", 1)[0])
 
 
-# ------------------------------------------------------------------------------------------ CLI
-def test_cli_validate_exit_codes(tmp_path, uc1_cii, cen_cii_example1, capsys):
-    import argparse
-
-    from einvoice.validation import cli
-
-    parser = argparse.ArgumentParser()
-    cli.register(parser.add_subparsers(dest="command", required=True))
-    good, bad, junk = tmp_path / "good.xml", tmp_path / "bad.xml", tmp_path / "junk.txt"
-    good.write_bytes(uc1_cii)
-    bad.write_bytes(cen_cii_example1)
-    junk.write_bytes(b"not an invoice")
-    for files, code in (([good], 0), ([good, bad], 1), ([good, junk], 2)):
-        args = parser.parse_args(["validate", *map(str, files)])
-        assert args.func(args) == code
-    args = parser.parse_args(["validate", "--json", "--french-rules-severity", "warning", str(bad)])
-    assert args.func(args) == 0
-    assert '"verdict": "valid"' in capsys.readouterr().out
-
-
 # ----------------------------------------------------------------------------- EXTENDED-CTC-FR
 UC12_CII = (
     "xp-z12-french-ctc/XP_Z12-014_Annexe_B_V1.3/Facture Sous Ligne et Multi-Vendeur/_Sous-ligne/"
