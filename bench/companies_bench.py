@@ -4,9 +4,15 @@ Runs the domain functions (``einvoice.companies.imports`` / ``service``) against
 started in a separate process (so this process's peak RSS is the import's, not the fake AWS's
 storage), i.e. the same path the local platform's Lambdas take. Prints a table.
 
-    .venv/bin/python bench/companies_bench.py                   # 100,000 lines
-    .venv/bin/python bench/companies_bench.py --lines 10000     # quicker
+    .venv/bin/python bench/companies_bench.py --in-process --no-search   # 100,000 lines, ~15 min
+    .venv/bin/python bench/companies_bench.py --no-search --lines 20000   # moto server: clean peak RSS
+    .venv/bin/python bench/companies_bench.py --search-only --fake-index  # search over 100,000 companies
     .venv/bin/python bench/companies_bench.py --endpoint-url http://127.0.0.1:5000   # running platform
+
+moto's ``Query`` sorts the whole table on every call (O(n log n) in Python), so search latency
+measured on moto grows with the table (seconds at a few thousand items) and says nothing about
+DynamoDB; ``--search-only --fake-index`` measures the domain's own cost per search on an in-memory
+sorted index with DynamoDB's paging rules, and the DynamoDB operations per search.
 
 Measured:
 * import wall time (start_import + every chunk), peak RSS (``resource.getrusage``);
@@ -44,7 +50,9 @@ def _free_port() -> int:
 def _start_moto() -> tuple[subprocess.Popen, str]:
     port = _free_port()
     exe = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(exe), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -66,14 +74,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk", type=int, default=5000, help="lines per chunk (one Lambda invocation)")
     ap.add_argument("--searches", type=int, default=15, help="searches per kind")
     ap.add_argument("--search-seconds", type=float, default=300, help="time budget of the search phase")
-    ap.add_argument("--search-only", action="store_true",
-                    help="skip the import: write --lines companies directly (in-process moto), then search")
-    ap.add_argument("--fake-index", action="store_true",
-                    help="with --search-only: an in-memory sorted index instead of moto (moto's Query sorts the whole "
-                         "table on every call, so its latency says nothing about DynamoDB); measures the domain's cost")
+    ap.add_argument(
+        "--search-only",
+        action="store_true",
+        help="skip the import: write --lines companies directly (in-process moto), then search",
+    )
+    ap.add_argument(
+        "--fake-index",
+        action="store_true",
+        help="with --search-only: an in-memory sorted index instead of moto (moto's Query sorts the whole "
+        "table on every call, so its latency says nothing about DynamoDB); measures the domain's cost",
+    )
     ap.add_argument("--endpoint-url", help="use this running moto/local platform instead of starting one")
-    ap.add_argument("--in-process", action="store_true",
-                    help="moto in this process (faster than the server; RSS then includes moto's tables)")
+    ap.add_argument(
+        "--in-process",
+        action="store_true",
+        help="moto in this process (faster than the server; RSS then includes moto's tables)",
+    )
     ap.add_argument("--no-search", action="store_true", help="import only (moto's Query is O(table) per call)")
     args = ap.parse_args(argv)
     if args.search_only and args.fake_index:
@@ -176,22 +193,39 @@ def _run(args, url: str) -> int:
     rss_after = _rss_mb()
     ddb.meta.events.unregister("before-call.dynamodb", count)
     out = imports.get_import(tenant, imp.id, settings=s)
-    writes = sum(v for k, v in counts.items() if k in ("PutItem", "UpdateItem", "BatchWriteItem", "DeleteItem", "TransactWriteItems"))
+    writes = sum(
+        v
+        for k, v in counts.items()
+        if k in ("PutItem", "UpdateItem", "BatchWriteItem", "DeleteItem", "TransactWriteItems")
+    )
     reads = sum(v for k, v in counts.items() if k in ("GetItem", "BatchGetItem", "Query", "Scan"))
     chunks = (args.lines + args.chunk - 1) // args.chunk
 
     print()
-    print(f"Companies import benchmark ({args.lines:,} lines, chunks of {args.chunk:,}, DynamoDB: moto {url or 'in-process'})")
+    print(
+        f"Companies import benchmark ({args.lines:,} lines, chunks of {args.chunk:,}, DynamoDB: moto {url or 'in-process'})"
+    )
     print("-" * 78)
     rows_out = [
-        ("directory seed loaded", f"{dir_report.items:,} items in {dir_seconds:.1f} s ({dir_report.requests} BatchWriteItem)"),
-        ("import state", (f"{cont['state']}: read {out.lines_read:,}, imported {out.imported:,}, "
-                          f"rejected {out.rejected:,}, existing {out.existing:,}")),
+        (
+            "directory seed loaded",
+            f"{dir_report.items:,} items in {dir_seconds:.1f} s ({dir_report.requests} BatchWriteItem)",
+        ),
+        (
+            "import state",
+            (
+                f"{cont['state']}: read {out.lines_read:,}, imported {out.imported:,}, "
+                f"rejected {out.rejected:,}, existing {out.existing:,}"
+            ),
+        ),
         ("import wall time", f"{import_wall:.1f} s ({chunks} chunks, {import_wall / chunks:.2f} s per chunk)"),
         ("peak RSS (this process)", f"{rss_after:.0f} MB (before import {rss_before:.0f} MB)"),
         ("DynamoDB write requests", f"{writes:,} -> {writes * 1000 / args.lines:.1f} per 1,000 lines (target <= 45)"),
         ("DynamoDB read requests", f"{reads:,} -> {reads * 1000 / args.lines:.1f} per 1,000 lines (batched lookups)"),
-        ("validation alone", f"{args.lines / validate_cpu:,.0f} lines per CPU second (target >= 20,000), {n_valid:,} valid"),
+        (
+            "validation alone",
+            f"{args.lines / validate_cpu:,.0f} lines per CPU second (target >= 20,000), {n_valid:,} valid",
+        ),
         ("validation inside import", f"{stats['validatedLines'] / stats['validateSeconds']:,.0f} lines per CPU second"),
     ]
     for k, v in rows_out:
@@ -258,10 +292,23 @@ def _search_only(args) -> int:
                     continue
                 seen.add(ident)
                 companies.append(ident)
-                writer.put(store.build_item(
-                    account_id="acc-bench", identifier_type=itype, identifier=ident, employees="1-10",
-                    purchase_invoices=True, purchase_payment=False, sales_invoices=True, duplicate_control=False,
-                    name=name, vat_liable=True, status="active", reception_platform=None, now=now))
+                writer.put(
+                    store.build_item(
+                        account_id="acc-bench",
+                        identifier_type=itype,
+                        identifier=ident,
+                        employees="1-10",
+                        purchase_invoices=True,
+                        purchase_payment=False,
+                        sales_invoices=True,
+                        duplicate_control=False,
+                        name=name,
+                        vat_liable=True,
+                        status="active",
+                        reception_platform=None,
+                        now=now,
+                    )
+                )
         writer.flush()
         print(f"{len(companies):,} companies written in {time.perf_counter() - t0:.1f} s (in-process moto)")
         _search(args, s, tenant, companies, len(companies), random.Random(11))
@@ -281,7 +328,8 @@ class _FakeIndex:
 
     def put(self, item: dict) -> None:
         self.parts.setdefault(item["gsi1pk"]["S"], []).append(
-            (item["gsi1sk"]["S"], item["sk"]["S"], item, len(self._json.dumps(item))))
+            (item["gsi1sk"]["S"], item["sk"]["S"], item, len(self._json.dumps(item)))
+        )
 
     def freeze(self) -> None:
         self.keys = {}
@@ -316,8 +364,12 @@ class _FakeIndex:
                 items.append(item)
         out = {"Items": items, "Count": len(items), "ScannedCount": scanned}
         if last is not None:
-            out["LastEvaluatedKey"] = {"pk": last[2]["pk"], "sk": last[2]["sk"], "gsi1pk": last[2]["gsi1pk"],
-                                       "gsi1sk": last[2]["gsi1sk"]}
+            out["LastEvaluatedKey"] = {
+                "pk": last[2]["pk"],
+                "sk": last[2]["sk"],
+                "gsi1pk": last[2]["gsi1pk"],
+                "gsi1sk": last[2]["gsi1sk"],
+            }
         return out
 
 
@@ -336,10 +388,23 @@ def _search_fake(args) -> int:
                 continue
             seen.add(ident)
             companies.append(ident)
-            fake.put(store.build_item(
-                account_id="acc-bench", identifier_type=itype, identifier=ident, employees="1-10",
-                purchase_invoices=True, purchase_payment=False, sales_invoices=True, duplicate_control=False,
-                name=name, vat_liable=True, status="active", reception_platform=None, now=now))
+            fake.put(
+                store.build_item(
+                    account_id="acc-bench",
+                    identifier_type=itype,
+                    identifier=ident,
+                    employees="1-10",
+                    purchase_invoices=True,
+                    purchase_payment=False,
+                    sales_invoices=True,
+                    duplicate_control=False,
+                    name=name,
+                    vat_liable=True,
+                    status="active",
+                    reception_platform=None,
+                    now=now,
+                )
+            )
     fake.freeze()
     store.data_client = lambda settings: fake  # the service asks the store for its client
     print(f"{len(companies):,} companies in an in-memory sorted index (domain cost only, no moto)")
@@ -362,11 +427,16 @@ def _create_resources(s) -> None:
         gsis = []
         for ix in spec.indexes:
             attrs |= {ix.pk, ix.sk}
-            gsis.append({
-                "IndexName": ix.name,
-                "KeySchema": [{"AttributeName": ix.pk, "KeyType": "HASH"}, {"AttributeName": ix.sk, "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            })
+            gsis.append(
+                {
+                    "IndexName": ix.name,
+                    "KeySchema": [
+                        {"AttributeName": ix.pk, "KeyType": "HASH"},
+                        {"AttributeName": ix.sk, "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            )
         kwargs = {
             "TableName": getattr(s, spec.setting),
             "KeySchema": keys,

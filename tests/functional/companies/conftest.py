@@ -15,6 +15,7 @@ from companies_testdata import DIRECTORY_CSV
 
 def create_resources(settings) -> None:
     import boto3
+
     from einvoice.resources import TABLES
 
     ddb = boto3.client("dynamodb", region_name=settings.region)
@@ -54,11 +55,12 @@ def create_resources(settings) -> None:
 @pytest.fixture(scope="module")
 def env():
     """Settings of a fresh moto account with the tables, buckets and the small directory loaded."""
+    from moto import mock_aws
+
     from einvoice.adapters.aws.clients import reset_clients
     from einvoice.directory.cache import reset_directory_cache
     from einvoice.directory.loader import load_csv
     from einvoice.settings import ENV, Settings, reset_settings
-    from moto import mock_aws
 
     saved = {k: os.environ.get(k) for k in ENV.values()}
     with mock_aws():

@@ -20,6 +20,7 @@ from companies_testdata import (
     UNKNOWN,
     body,
 )
+
 from einvoice.companies import service
 from einvoice.errors import (
     BadRequestError,
@@ -62,9 +63,22 @@ def test_create_and_get_returns_directory_data_and_enrolment_state(env, tenant, 
     got = service.get_company(tenant, c.id)
     assert got.to_json() == c.to_json()
     j = got.to_json()
-    for key in ("id", "identifierType", "identifier", "employees", "purchaseInvoices", "purchasePayment",
-                "salesInvoices", "duplicateControl", "name", "vatLiable", "status", "enrolmentState",
-                "createdAt", "updatedAt"):
+    for key in (
+        "id",
+        "identifierType",
+        "identifier",
+        "employees",
+        "purchaseInvoices",
+        "purchasePayment",
+        "salesInvoices",
+        "duplicateControl",
+        "name",
+        "vatLiable",
+        "status",
+        "enrolmentState",
+        "createdAt",
+        "updatedAt",
+    ):
         assert key in j
 
 
@@ -262,7 +276,9 @@ def test_update_changes_options_and_employees_only(env, tenant, directory):
         service.update_company(tenant, c.id, {"purchaseInvoices": False})
     assert _rules(exc) == ["COMPANY-02"]
     with pytest.raises(InvalidInputError) as exc:
-        service.update_company(tenant, c.id, {"purchaseInvoices": False, "purchasePayment": False, "salesInvoices": False})
+        service.update_company(
+            tenant, c.id, {"purchaseInvoices": False, "purchasePayment": False, "salesInvoices": False}
+        )
     assert _rules(exc) == ["COMPANY-01"]
     off = service.update_company(tenant, c.id, {"purchaseInvoices": False, "purchasePayment": False})
     assert off.enrolment_state.value == "NOT_REQUIRED"
@@ -273,7 +289,9 @@ def test_enrolment_status_transitions(env, tenant, directory):
     c = service.create_company(tenant, body(ACTIVE), directory=directory)
     m = service.set_enrolment_status(tenant.account_id, c.id, "MASS_PENDING", enrolment_id="enr-1")
     assert m.enrolment_state.value == "TO_DO_MULTIPLE"
-    d = service.set_enrolment_status(tenant.account_id, c.id, "DONE", certificate_url="/v1/enrolments/enr-1/certificate")
+    d = service.set_enrolment_status(
+        tenant.account_id, c.id, "DONE", certificate_url="/v1/enrolments/enr-1/certificate"
+    )
     assert d.enrolment_state.value == "DONE" and d.links.certificate == "/v1/enrolments/enr-1/certificate"
     with pytest.raises(NotFoundError):
         service.set_enrolment_status(tenant.account_id, "co_nope", "DONE")

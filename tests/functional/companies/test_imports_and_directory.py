@@ -19,6 +19,7 @@ from companies_testdata import (
     UNKNOWN,
     siret,
 )
+
 from einvoice.companies import imports, service
 from einvoice.errors import InvalidInputError, NotFoundError, UpstreamUnavailableError
 
@@ -120,8 +121,13 @@ def test_chunk_retry_is_idempotent(env, tenant, directory):
     # a crash after the writes but before the commit: roll the committed offset back and rerun
     ddb = boto3.client("dynamodb", region_name=env.region)
     key = {"pk": {"S": f"ACC#{tenant.account_id}"}, "sk": {"S": f"IMPORT#{imp.id}"}}
-    ddb.update_item(TableName=env.data_table, Key=key, UpdateExpression="SET #o = :z, #l = :z, imported = :z, linesRead = :z",
-                    ExpressionAttributeNames={"#o": "offset", "#l": "line"}, ExpressionAttributeValues={":z": {"N": "0"}})
+    ddb.update_item(
+        TableName=env.data_table,
+        Key=key,
+        UpdateExpression="SET #o = :z, #l = :z, imported = :z, linesRead = :z",
+        ExpressionAttributeNames={"#o": "offset", "#l": "line"},
+        ExpressionAttributeValues={":z": {"N": "0"}},
+    )
     imports.run_import(tenant.account_id, imp.id, max_lines=4, directory=directory)
     out = imports.get_import(tenant, imp.id)
     assert (out.lines_read, out.imported, out.rejected, out.existing) == (6, 6, 0, 0)
@@ -182,7 +188,9 @@ def test_s3_drop_imports_and_writes_report(env, directory):
     assert imports.import_from_s3(env.drop_bucket, "elsewhere/acc-drop/x.csv") is None
     s3.put_object(Bucket=env.drop_bucket, Key="imports/acc-unknown/x.csv", Body=DIRTY)
     assert imports.import_from_s3(env.drop_bucket, "imports/acc-unknown/x.csv") is None
-    failed = json.loads(s3.get_object(Bucket=env.drop_bucket, Key="imports/acc-unknown/x.csv.report.json")["Body"].read())
+    failed = json.loads(
+        s3.get_object(Bucket=env.drop_bucket, Key="imports/acc-unknown/x.csv.report.json")["Body"].read()
+    )
     assert failed["state"] == "FAILED" and "unknown account" in failed["failure"]
 
 
@@ -262,7 +270,10 @@ def test_load_shared_fixture_twice_changes_nothing(env):
     ddb.create_table(
         TableName="directory-fixture",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
 
@@ -300,10 +311,12 @@ def test_handler_helpers(env, tenant, directory):
     accounts.create_account("acc-evt", "p-evt", "Account evt")
     s3 = boto3.client("s3", region_name=env.region)
     s3.put_object(Bucket=env.drop_bucket, Key="imports/acc-evt/a b.csv", Body=f"SIREN;{ACTIVE};1-10;1;0;1;0\n".encode())
-    event = {"Records": [
-        {"s3": {"bucket": {"name": env.drop_bucket}, "object": {"key": "imports/acc-evt/a+b.csv"}}},
-        {"s3": {"bucket": {"name": env.drop_bucket}, "object": {"key": "imports/acc-evt/a+b.csv.report.json"}}},
-    ]}
+    event = {
+        "Records": [
+            {"s3": {"bucket": {"name": env.drop_bucket}, "object": {"key": "imports/acc-evt/a+b.csv"}}},
+            {"s3": {"bucket": {"name": env.drop_bucket}, "object": {"key": "imports/acc-evt/a+b.csv.report.json"}}},
+        ]
+    }
     conts = imports.s3_event(event)
     assert len(conts) == 1
     cont = conts[0]
@@ -311,8 +324,13 @@ def test_handler_helpers(env, tenant, directory):
         cont = imports.chunk_task(cont)
     assert cont["state"] == "SUCCEEDED"
     other = imports.start_import(tenant, b"SIREN;123;1-10;1;0;1;0\n")
-    failed = imports.fail_task({"accountId": tenant.account_id, "importId": other.id,
-                                "error": {"Error": "States.Timeout", "Cause": "chunk timed out"}})
+    failed = imports.fail_task(
+        {
+            "accountId": tenant.account_id,
+            "importId": other.id,
+            "error": {"Error": "States.Timeout", "Cause": "chunk timed out"},
+        }
+    )
     assert failed["state"] == "FAILED"
 
 
@@ -349,7 +367,10 @@ def test_cli_load_is_idempotent(env, tmp_path, capsys):
     ddb.create_table(
         TableName="directory-cli",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     path = tmp_path / "extract.csv"

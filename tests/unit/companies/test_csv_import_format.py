@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from einvoice.companies import csv_import as fmt
 
 SIREN = "641989900"  # valid Luhn
@@ -115,7 +116,12 @@ def test_each_deviation_is_reported_with_line_field_reason(line, field, reason_p
 def test_all_failing_fields_of_a_line_are_reported():
     _, errors = rows_and_errors(b"X;12;big;a;b;c;d\n", header=False)
     assert [e.field for e in errors] == [
-        "identifierType", "employees", "purchaseInvoices", "purchasePayment", "salesInvoices", "duplicateControl",
+        "identifierType",
+        "employees",
+        "purchaseInvoices",
+        "purchasePayment",
+        "salesInvoices",
+        "duplicateControl",
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from einvoice.companies import rules
 from einvoice.companies.models import EnrolmentState, derive_enrolment_state
 from einvoice.companies.store import company_id, normalize_name, request_hash

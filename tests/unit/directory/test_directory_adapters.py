@@ -8,6 +8,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from einvoice.directory.afnor import AfnorDirectory
 from einvoice.directory.cache import CachedDirectory
 from einvoice.directory.loader import _group_items, iter_rows
@@ -37,15 +38,33 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         _Handler.calls.append(("GET", self.path, self.headers.get("Authorization")))
         if self.path == f"/ds/v1/siren/code-insee:{SIREN}":
-            return self._send(200, {"siren": SIREN, "businessName": "Menuiserie Lefèvre", "entityType": "PrivateVatRegistered",
-                                    "administrativeStatus": "A"})
+            return self._send(
+                200,
+                {
+                    "siren": SIREN,
+                    "businessName": "Menuiserie Lefèvre",
+                    "entityType": "PrivateVatRegistered",
+                    "administrativeStatus": "A",
+                },
+            )
         if self.path == "/ds/v1/siren/code-insee:356000000":
-            return self._send(200, {"siren": "356000000", "businessName": "La Poste", "entityType": "Public",
-                                    "administrativeStatus": "C"})
+            return self._send(
+                200,
+                {"siren": "356000000", "businessName": "La Poste", "entityType": "Public", "administrativeStatus": "C"},
+            )
         if self.path == f"/ds/v1/siret/code-insee:{SIRET}":
-            return self._send(200, {"siret": SIRET, "siren": SIREN, "name": "Menuiserie Lefèvre", "facilityType": "P",
-                                    "administrativeStatus": "A", "entityType": "PrivateVatRegistered",
-                                    "address": {"locality": "Toulouse"}})
+            return self._send(
+                200,
+                {
+                    "siret": SIRET,
+                    "siren": SIREN,
+                    "name": "Menuiserie Lefèvre",
+                    "facilityType": "P",
+                    "administrativeStatus": "A",
+                    "entityType": "PrivateVatRegistered",
+                    "address": {"locality": "Toulouse"},
+                },
+            )
         if self.path.startswith("/ds/v1/siren/code-insee:500"):
             return self._send(503, {"error": "down"})
         if self.path.startswith("/ds/v1/siren/code-insee:slow"):
@@ -63,8 +82,20 @@ class _Handler(BaseHTTPRequestHandler):
         _Handler.calls.append(("POST", self.path, body))
         if self.path == "/ds/v1/directory-line/search":
             siren = body["filters"]["siren"]["value"]
-            return self._send(200, {"results": [{"addressingIdentifier": siren, "siren": siren, "platformType": "WK",
-                                                 "platformId": "0238:PA-0042", "directoryLineStatus": "Enabled"}]})
+            return self._send(
+                200,
+                {
+                    "results": [
+                        {
+                            "addressingIdentifier": siren,
+                            "siren": siren,
+                            "platformType": "WK",
+                            "platformId": "0238:PA-0042",
+                            "directoryLineStatus": "Enabled",
+                        }
+                    ]
+                },
+            )
         if self.path == "/ds/v1/directory-line":
             return self._send(201, body)
         return self._send(404, {})

@@ -7,8 +7,8 @@ Key design (every tenant-owned item is scoped by the account in its partition ke
 query can reach another tenant's data by guessing an identifier):
 
 ``data`` table
-  pk = ``ACC#<accountId>``            sk = ``COMPANY#<companyId>``      company
-  pk = ``ACC#<accountId>``            sk = ``IDENT#<SIREN|SIRET>#<id>`` uniqueness guard
+  pk = ``ACC#<accountId>``            sk = ``COMPANY#<companyId>``      company (id = hash of account and
+                                                                     identifier: its own uniqueness guard)
   pk = ``ACC#<accountId>``            sk = ``INVOICE#<invoiceId>``      invoice
   pk = ``ACC#<accountId>``            sk = ``IMPORT#<importId>``        CSV import
   pk = ``ACC#<accountId>``            sk = ``ENROL#<enrolmentId>``      enrolment

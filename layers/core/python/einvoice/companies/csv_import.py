@@ -187,7 +187,9 @@ def parse_line(text: str, line: int, delimiter: str) -> tuple[Row | None, list[L
     errors: list[LineError] = []
     itype = f[0].upper()
     if itype not in ("SIREN", "SIRET"):
-        errors.append(LineError(line, "identifierType", f"must be SIREN or SIRET, found '{f[0]}'" if f[0] else "missing"))
+        errors.append(
+            LineError(line, "identifierType", f"must be SIREN or SIRET, found '{f[0]}'" if f[0] else "missing")
+        )
     ident = f[1].translate(_IDENT_JUNK)
     if not ident:
         errors.append(LineError(line, "identifier", "missing"))
@@ -198,7 +200,9 @@ def parse_line(text: str, line: int, delimiter: str) -> tuple[Row | None, list[L
     emp = f[2].replace(" ", "")
     if emp not in _EMPLOYEES:
         errors.append(
-            LineError(line, "employees", f"must be one of {', '.join(EMPLOYEE_RANGES)}, found '{f[2]}'" if f[2] else "missing")
+            LineError(
+                line, "employees", f"must be one of {', '.join(EMPLOYEE_RANGES)}, found '{f[2]}'" if f[2] else "missing"
+            )
         )
     flags = []
     for i in range(3, 7):
@@ -208,7 +212,9 @@ def parse_line(text: str, line: int, delimiter: str) -> tuple[Row | None, list[L
         flags.append(v)
     pi, pp, si, dc = flags
     if pi is not None and si is not None and not pi and not si:
-        errors.append(LineError(line, "purchaseInvoices", "at least one of purchase invoices or sales invoices must be 1"))
+        errors.append(
+            LineError(line, "purchaseInvoices", "at least one of purchase invoices or sales invoices must be 1")
+        )
     if pp and pi is not None and not pi:
         errors.append(LineError(line, "purchasePayment", "purchase payment requires purchase invoices"))
     if errors:

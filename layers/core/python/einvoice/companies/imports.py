@@ -197,7 +197,9 @@ def start_import(
     account_id = tenant.account_pk[4:]
     data = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"")
     if not data.strip():
-        raise InvalidInputError("The CSV file is empty", [ErrorDetail("empty file", field="body", message_fr="fichier vide")])
+        raise InvalidInputError(
+            "The CSV file is empty", [ErrorDetail("empty file", field="body", message_fr="fichier vide")]
+        )
     if len(data) > MAX_BODY_BYTES:
         raise PayloadTooLargeError(f"The CSV file exceeds {MAX_BODY_BYTES} bytes")
     import_id = "imp_" + uuid.uuid4().hex[:24]
@@ -289,8 +291,15 @@ def import_from_s3(bucket: str, key: str, *, settings: Settings | None = None) -
     if not _account_exists(account_id, s):
         now = store.now_iso()
         report = {
-            "id": import_id, "state": FAILED, "linesRead": 0, "imported": 0, "rejected": 0, "errors": [],
-            "failure": f"unknown account {account_id}", "createdAt": now, "updatedAt": now,
+            "id": import_id,
+            "state": FAILED,
+            "linesRead": 0,
+            "imported": 0,
+            "rejected": 0,
+            "errors": [],
+            "failure": f"unknown account {account_id}",
+            "createdAt": now,
+            "updatedAt": now,
         }
         s3.put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report).encode(), ContentType="application/json")
         return None
@@ -313,7 +322,9 @@ def import_from_s3(bucket: str, key: str, *, settings: Settings | None = None) -
     except Exception as exc:
         if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-        item = _ddb(s).get_item(TableName=s.data_table, Key=_import_key(account_id, import_id), ConsistentRead=True)["Item"]
+        item = _ddb(s).get_item(TableName=s.data_table, Key=_import_key(account_id, import_id), ConsistentRead=True)[
+            "Item"
+        ]
     return _continuation(item)
 
 
@@ -350,8 +361,15 @@ def process_import_chunk(
         ConsistentRead=True,
         ProjectionExpression="#i, accountId, #st, #b, #k, #sz, #enc, #d, #o, #l, storedErrors, enrol, reportKey",
         ExpressionAttributeNames={
-            "#i": "id", "#st": "state", "#b": "bucket", "#k": "key", "#sz": "size", "#enc": "encoding",
-            "#d": "delimiter", "#o": "offset", "#l": "line",
+            "#i": "id",
+            "#st": "state",
+            "#b": "bucket",
+            "#k": "key",
+            "#sz": "size",
+            "#enc": "encoding",
+            "#d": "delimiter",
+            "#o": "offset",
+            "#l": "line",
         },
     ).get("Item")
     if rec is None:
@@ -462,7 +480,9 @@ def process_import_chunk(
                 seen[cid] = prior
         if prior is not None:
             if prior[0]:
-                errors.append(fmt.LineError(r.line, "identifier", f"duplicate of line {prior[1]} (one company per identifier)"))
+                errors.append(
+                    fmt.LineError(r.line, "identifier", f"duplicate of line {prior[1]} (one company per identifier)")
+                )
                 rejected_lines += 1
             else:
                 existing += 1
@@ -522,7 +542,9 @@ def process_import_chunk(
     if stored:
         sets.append("errors = list_append(errors, :errs)")
         values[":errs"] = {
-            "L": [{"M": {"line": {"N": str(e.line)}, "field": {"S": e.field}, "reason": {"S": e.reason}}} for e in stored]
+            "L": [
+                {"M": {"line": {"N": str(e.line)}, "field": {"S": e.field}, "reason": {"S": e.reason}}} for e in stored
+            ]
         }
     if done:
         sets += ["#st = :done", "finishedAt = :now"]
@@ -531,7 +553,8 @@ def process_import_chunk(
         out = ddb.update_item(
             TableName=s.data_table,
             Key=_import_key(account_id, import_id),
-            UpdateExpression="SET " + ", ".join(sets)
+            UpdateExpression="SET "
+            + ", ".join(sets)
             + " ADD linesRead :lr, imported :im, rejected :rj, existing :ex, errorCount :ec, storedErrors :se, toEnrol :te",
             ConditionExpression="#o = :old AND #st = :running",
             ExpressionAttributeNames=names,
@@ -558,13 +581,23 @@ def _finish(s: Settings, rec: dict, offset: int, line: int) -> dict:
             UpdateExpression="SET #st = :done, finishedAt = :now, updatedAt = :now",
             ConditionExpression="#st = :running",
             ExpressionAttributeNames={"#st": "state"},
-            ExpressionAttributeValues={":done": {"S": SUCCEEDED}, ":running": {"S": RUNNING}, ":now": {"S": store.now_iso()}},
+            ExpressionAttributeValues={
+                ":done": {"S": SUCCEEDED},
+                ":running": {"S": RUNNING},
+                ":now": {"S": store.now_iso()},
+            },
             ReturnValues="ALL_NEW",
         )
     except Exception as exc:
         if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
-        out = {"Attributes": ddb.get_item(TableName=s.data_table, Key={"pk": {"S": store.account_pk(rec["accountId"]["S"])}, "sk": {"S": "IMPORT#" + rec["id"]["S"]}}, ConsistentRead=True)["Item"]}
+        out = {
+            "Attributes": ddb.get_item(
+                TableName=s.data_table,
+                Key={"pk": {"S": store.account_pk(rec["accountId"]["S"])}, "sk": {"S": "IMPORT#" + rec["id"]["S"]}},
+                ConsistentRead=True,
+            )["Item"]
+        }
     _write_report(s, out["Attributes"])
     return _continuation(out["Attributes"])
 
@@ -589,7 +622,10 @@ def fail_import(account_id: str, import_id: str, reason: str, *, settings: Setti
             ConditionExpression="#st = :running",
             ExpressionAttributeNames={"#st": "state"},
             ExpressionAttributeValues={
-                ":failed": {"S": FAILED}, ":running": {"S": RUNNING}, ":r": {"S": reason[:1000]}, ":now": {"S": store.now_iso()},
+                ":failed": {"S": FAILED},
+                ":running": {"S": RUNNING},
+                ":r": {"S": reason[:1000]},
+                ":now": {"S": store.now_iso()},
             },
             ReturnValues="ALL_NEW",
         )
@@ -616,13 +652,21 @@ def run_import(
     """Drive chunks until done (local platform, tests, benchmarks) or until the Lambda's remaining
     time (``context.get_remaining_time_in_millis``) drops under ``reserve_ms``: then return the
     continuation for the caller to re-invoke itself / loop in the state machine."""
-    cont = process_import_chunk(account_id, import_id, max_lines=max_lines, settings=settings, directory=directory, stats=stats)
+    cont = process_import_chunk(
+        account_id, import_id, max_lines=max_lines, settings=settings, directory=directory, stats=stats
+    )
     while not cont["done"]:
         if time_left_ms is not None and time_left_ms() < reserve_ms:
             return cont
         cont = process_import_chunk(
-            account_id, import_id, cont["offset"], cont["line"], max_lines=max_lines, settings=settings,
-            directory=directory, stats=stats,
+            account_id,
+            import_id,
+            cont["offset"],
+            cont["line"],
+            max_lines=max_lines,
+            settings=settings,
+            directory=directory,
+            stats=stats,
         )
     return cont
 

@@ -58,7 +58,9 @@ class CompanyIn(_Camel):
     identifier_type: IdentifierType = Field(alias="identifierType")
     identifier: str = Field(min_length=1, max_length=40, description="SIREN (9 digits) or SIRET (14 digits)")
     employees: Employees
-    purchase_invoices: StrictBool = Field(alias="purchaseInvoices", description="Retrieve received invoices (implies enrolment)")
+    purchase_invoices: StrictBool = Field(
+        alias="purchaseInvoices", description="Retrieve received invoices (implies enrolment)"
+    )
     purchase_payment: StrictBool = Field(alias="purchasePayment")
     sales_invoices: StrictBool = Field(alias="salesInvoices")
     duplicate_control: StrictBool = Field(alias="duplicateControl")

@@ -109,11 +109,16 @@ def check_directory(
             )
         if not est.active:
             return Violation(
-                "identifier", "establishment closed in the directory", "COMPANY-06", "établissement fermé dans l'annuaire"
+                "identifier",
+                "establishment closed in the directory",
+                "COMPANY-06",
+                "établissement fermé dans l'annuaire",
             )
         return None
     if unit is None:
         return Violation("identifier", "SIREN unknown to the directory", "COMPANY-05", "SIREN inconnu de l'annuaire")
     if not unit.active:
-        return Violation("identifier", "company closed in the directory", "COMPANY-06", "entreprise fermée dans l'annuaire")
+        return Violation(
+            "identifier", "company closed in the directory", "COMPANY-06", "entreprise fermée dans l'annuaire"
+        )
     return None

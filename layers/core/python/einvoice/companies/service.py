@@ -62,7 +62,9 @@ def _directory(directory: DirectoryPort | None, settings: Settings) -> Directory
     return get_directory(settings)
 
 
-def _violations_error(violations: list[rules.Violation], message: str = "The company breaks a rule") -> InvalidInputError:
+def _violations_error(
+    violations: list[rules.Violation], message: str = "The company breaks a rule"
+) -> InvalidInputError:
     return InvalidInputError(
         message,
         [ErrorDetail(v.reason, field=v.field, rule=v.rule, message_fr=v.reason_fr) for v in violations],
@@ -176,7 +178,9 @@ def create_company(
             raise
         existing = getattr(exc, "response", {}).get("Item")
         if not existing:
-            existing = client.get_item(TableName=s.data_table, Key=store.key(account_id, item["id"]["S"]), ConsistentRead=True).get("Item")
+            existing = client.get_item(
+                TableName=s.data_table, Key=store.key(account_id, item["id"]["S"]), ConsistentRead=True
+            ).get("Item")
         return _on_duplicate(existing or item, item, idempotency_key)
     return store.to_out(item)
 
@@ -190,7 +194,13 @@ def _on_duplicate(existing: dict, attempted: dict, idempotency_key: str | None) 
                 return store.to_out(existing)  # a retry: same company, not a conflict
             raise ConflictError(
                 "This Idempotency-Key was already used with a different body",
-                [ErrorDetail("idempotency key reused with a different body", field="Idempotency-Key", extra={"companyId": cid})],
+                [
+                    ErrorDetail(
+                        "idempotency key reused with a different body",
+                        field="Idempotency-Key",
+                        extra={"companyId": cid},
+                    )
+                ],
             )
     ident = existing.get("identifier", {}).get("S", "")
     raise ConflictError(
@@ -375,10 +385,13 @@ def _decode_token(token: str, fingerprint: str) -> dict:
         assert isinstance(payload.get("a"), int) and payload["a"] >= 0
         assert payload.get("s") is None or (isinstance(payload["s"], str) and isinstance(payload.get("i"), str))
     except Exception as exc:
-        raise BadRequestError("nextToken is not a token issued by this API", [ErrorDetail("unreadable", field="nextToken")]) from exc
+        raise BadRequestError(
+            "nextToken is not a token issued by this API", [ErrorDetail("unreadable", field="nextToken")]
+        ) from exc
     if payload.get("f") != fingerprint:
         raise BadRequestError(
-            "nextToken belongs to another search", [ErrorDetail("issued for different search parameters", field="nextToken")]
+            "nextToken belongs to another search",
+            [ErrorDetail("issued for different search parameters", field="nextToken")],
         )
     return payload
 
@@ -439,9 +452,7 @@ def search_companies(
         raise InvalidInputError("Invalid search parameters", details)
 
     accounts = _visible_accounts(tenant, include_secondary)
-    fingerprint = hashlib.sha256(
-        json.dumps([ident, words, exact, accounts]).encode()
-    ).hexdigest()[:16]
+    fingerprint = hashlib.sha256(json.dumps([ident, words, exact, accounts]).encode()).hexdigest()[:16]
     start_idx, start_key = 0, None
     if next_token:
         tok = _decode_token(next_token, fingerprint)
@@ -461,7 +472,9 @@ def search_companies(
             "ExpressionAttributeValues": {":p": {"S": store.gsi1pk(acc)}},
         }
         if ident:
-            kwargs["KeyConditionExpression"] = "gsi1pk = :p AND " + ("gsi1sk = :i" if exact else "begins_with(gsi1sk, :i)")
+            kwargs["KeyConditionExpression"] = "gsi1pk = :p AND " + (
+                "gsi1sk = :i" if exact else "begins_with(gsi1sk, :i)"
+            )
             kwargs["ExpressionAttributeValues"][":i"] = {"S": ident}
         else:
             kwargs["KeyConditionExpression"] = "gsi1pk = :p"
@@ -495,7 +508,13 @@ def search_companies(
                 break
             if counter.operations >= MAX_QUERY_PAGES or len(items) >= limit:
                 # budget spent (or exactly full): continue from where DynamoDB stopped
-                token = {"v": 1, "a": idx, "s": lek["gsi1sk"]["S"], "i": lek["sk"]["S"][len("COMPANY#"):], "f": fingerprint}
+                token = {
+                    "v": 1,
+                    "a": idx,
+                    "s": lek["gsi1sk"]["S"],
+                    "i": lek["sk"]["S"][len("COMPANY#") :],
+                    "f": fingerprint,
+                }
                 return CompanyPage(items=[store.to_out(i) for i in items], next_token=_encode_token(token))
             kwargs["ExclusiveStartKey"] = lek
         if len(items) >= limit and idx + 1 < len(accounts):
@@ -532,7 +551,9 @@ def companies_for_siren(siren: str, *, settings: Settings | None = None) -> list
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def search_from_query(tenant: Tenant, params: dict[str, str] | None, *, settings: Settings | None = None) -> CompanyPage:
+def search_from_query(
+    tenant: Tenant, params: dict[str, str] | None, *, settings: Settings | None = None
+) -> CompanyPage:
     """``GET /v1/companies`` from raw query-string parameters (handler one-liner):
     ``identifier``, ``name``, ``exact``, ``includeSecondary`` (true/false), ``limit`` (1-100),
     ``nextToken``. Unknown parameters are ignored; malformed ones are 422 naming the parameter."""

@@ -107,7 +107,13 @@ def build_item(
         "updatedAt": {"S": now},
         "requestHash": {
             "S": request_hash(
-                identifier_type, identifier, employees, purchase_invoices, purchase_payment, sales_invoices, duplicate_control
+                identifier_type,
+                identifier,
+                employees,
+                purchase_invoices,
+                purchase_payment,
+                sales_invoices,
+                duplicate_control,
             )
         },
     }

@@ -130,9 +130,7 @@ class AfnorDirectory:
         )
 
     def get_routing_code(self, siret: str, routing_identifier: str) -> dict | None:
-        return self._request(
-            "GET", f"/v1/routing-code/siret:{self._q(siret)}/code:{self._q(routing_identifier)}"
-        )
+        return self._request("GET", f"/v1/routing-code/siret:{self._q(siret)}/code:{self._q(routing_identifier)}")
 
     def lines_for(self, siren: str) -> list[DirectoryLine]:
         body = {"filters": {"siren": {"op": "strict", "value": siren}}, "limit": 100}
