@@ -214,10 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     print(platform.banner(), flush=True)
     print(f"(ready in {time.perf_counter() - t0:.1f} s)", flush=True)
     stop = threading.Event()
-    try:
-        import signal
+    import signal
 
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Handle both explicitly: a process started in the background by a shell inherits an ignored SIGINT.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
