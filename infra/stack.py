@@ -144,7 +144,11 @@ class EInvoiceStack(cdk.Stack):
             else:
                 kwargs.update(
                     versioned=True,
-                    lifecycle_rules=[s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30))],
+                    lifecycle_rules=[
+                        s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30)),
+                        # CSV bodies posted to the API are kept for the import's support window only
+                        s3.LifecycleRule(prefix="uploads/", expiration=cdk.Duration.days(90)),
+                    ],
                 )
             self.buckets[spec.setting] = s3.Bucket(
                 self,

@@ -164,6 +164,9 @@ def test_company_enrolment_with_the_mailed_code_over_http(platform):
     assert status == 200 and pdf[:5] == b"%PDF-"
     got = json.loads(_get(f"{base}/v1/companies/{company['id']}", KEYS[0])[1])
     assert got["enrolmentState"] == "DONE" and got["links"]["certificate"]
+    assert got["receptionPlatform"] == "0238:PA-THIS"
+    status, body = _get(f"{base}/v1/directory/siren/641989900", KEYS[0])
+    assert status == 200 and "0238:PA-THIS" in body.decode(), "the directory line names this platform"
     assert _get(f"{base}/v1/enrolments/{enrolment_id}", KEYS[1])[0] == 404, "other tenant"
 
 

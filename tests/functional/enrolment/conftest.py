@@ -10,7 +10,6 @@ exception's class name.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -39,40 +38,21 @@ ASL = REPO / "statemachines" / "enrolment.asl.json"
 SENDER = "no-reply@einvoice.local"
 
 
-# ---- minimal in-process Lambda dispatch (local-aws.md §1.5) ----------------------------------
-HANDLERS: dict[str, Callable[[dict], Any]] = {}
-
-
-def _invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: ANN001
-    name = function_name.split(":function:")[-1].split(":")[0]
-    handler = HANDLERS.get(name)
-    if handler is None:
-        response_headers["x-amz-function-error"] = "Unhandled"
-        return json.dumps({"errorType": "ResourceNotFoundException", "errorMessage": name}).encode()
-    try:
-        return json.dumps(handler(json.loads(body or "{}"))).encode()
-    except Exception as exc:  # noqa: BLE001 - reported to Step Functions like Lambda does
-        response_headers["x-amz-function-error"] = "Unhandled"
-        return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
-
-
+# ---- in-process Lambda dispatch: the shared einvoice.local.dispatch ------------------------------
 @contextmanager
 def lambda_dispatch(handlers: dict[str, Callable[[dict], Any]]):
-    from moto.awslambda_simple.models import LambdaSimpleBackend
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    """Route the state machine's task ARNs to these handlers (with fake ports) for the block, then
+    give the names back to the manifest's real handlers."""
+    from einvoice.local import dispatch
 
-    saved = (LambdaSimpleBackend.invoke, retrier_decl.time, WaitFunction._wait_interval)
-    HANDLERS.clear()
-    HANDLERS.update(handlers)
-    LambdaSimpleBackend.invoke = _invoke
-    retrier_decl.time = SimpleNamespace(sleep=lambda s: None)  # fast Retry intervals
-    WaitFunction._wait_interval = lambda self, env, wait_seconds: None  # fast Wait states
+    dispatch.install()
+    dispatch.fast_time()
+    for name, handler in handlers.items():
+        dispatch.register(name, lambda event, context, _h=handler: _h(event))
     try:
         yield
     finally:
-        LambdaSimpleBackend.invoke, retrier_decl.time, WaitFunction._wait_interval = saved
-        HANDLERS.clear()
+        dispatch.register_manifest()
 
 
 # ---- fakes -------------------------------------------------------------------------------------

@@ -109,8 +109,9 @@ class DynamoCompanyAdapter:
     its terminal state), which the companies code ignores.
     """
 
-    def __init__(self, table: Any) -> None:
+    def __init__(self, table: Any, platform_id: str | None = None) -> None:
         self.table = table
+        self.platform_id = platform_id
 
     def get_companies(self, account_id: str, company_ids: Sequence[str]) -> dict[str, CompanyInfo]:
         out: dict[str, CompanyInfo] = {}
@@ -172,6 +173,9 @@ class DynamoCompanyAdapter:
             values[":done"] = COMPANY_DONE
             values[":href"] = certificate_href or ""
             values[":now"] = iso(utcnow())
+            if self.platform_id:  # the directory now names this platform as the company's reception platform
+                expr += ", receptionPlatform = :platform"
+                values[":platform"] = self.platform_id
         from botocore.exceptions import ClientError
 
         try:

@@ -81,7 +81,7 @@ class EnrolmentDeps:
             if self.companies is None:
                 from einvoice.enrolment.adapters import DynamoCompanyAdapter
 
-                self.companies = DynamoCompanyAdapter(table(s.data_table, s))
+                self.companies = DynamoCompanyAdapter(table(s.data_table, s), platform_id=s.platform_id)
         if self.mailer is None:
             from einvoice.enrolment.adapters import SesMailer
 
