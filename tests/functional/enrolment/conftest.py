@@ -1,12 +1,6 @@
-"""Functional fixtures of the enrolment area: moto (executing Step Functions), an in-process Lambda
-dispatcher, fast Retry/Wait, the data table / archive bucket / SES identity, and the real ASL.
-
-The dispatcher below is the minimal version of local-aws.md §1.5 (to be swapped for the shared
-``einvoice.local.dispatch`` module when it exists): ``LambdaSimpleBackend.invoke`` is replaced by a
-lookup of the function name in ``HANDLERS``; an exception is returned as
-``x-amz-function-error: Unhandled`` + ``{errorType, errorMessage}`` so ASL Retry/Catch match the
-exception's class name.
-"""
+"""Functional fixtures of the enrolment area: moto (executing Step Functions), the shared in-process
+Lambda dispatcher (``einvoice.local.dispatch``) with fast Retry/Wait, the data table / archive bucket /
+SES identity, and the real ASL. Task handlers get fake ports (directory failures on demand)."""
 
 from __future__ import annotations
 
