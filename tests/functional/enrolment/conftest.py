@@ -1,9 +1,16 @@
-"""Functional fixtures of the enrolment area: moto (executing Step Functions), the shared in-process
-Lambda dispatcher (``einvoice.local.dispatch``) with fast Retry/Wait, the data table / archive bucket /
-SES identity, and the real ASL. Task handlers get fake ports (directory failures on demand)."""
+"""Functional fixtures of the enrolment area: moto (executing Step Functions), an in-process Lambda
+dispatcher, fast Retry/Wait, the data table / archive bucket / SES identity, and the real ASL.
+
+The dispatcher below is the minimal version of local-aws.md §1.5 (to be swapped for the shared
+``einvoice.local.dispatch`` module when it exists): ``LambdaSimpleBackend.invoke`` is replaced by a
+lookup of the function name in ``HANDLERS``; an exception is returned as
+``x-amz-function-error: Unhandled`` + ``{errorType, errorMessage}`` so ASL Retry/Catch match the
+exception's class name.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
@@ -32,21 +39,40 @@ ASL = REPO / "statemachines" / "enrolment.asl.json"
 SENDER = "no-reply@einvoice.local"
 
 
-# ---- in-process Lambda dispatch: the shared einvoice.local.dispatch ------------------------------
+# ---- minimal in-process Lambda dispatch (local-aws.md §1.5) ----------------------------------
+HANDLERS: dict[str, Callable[[dict], Any]] = {}
+
+
+def _invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: ANN001
+    name = function_name.split(":function:")[-1].split(":")[0]
+    handler = HANDLERS.get(name)
+    if handler is None:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"errorType": "ResourceNotFoundException", "errorMessage": name}).encode()
+    try:
+        return json.dumps(handler(json.loads(body or "{}"))).encode()
+    except Exception as exc:  # noqa: BLE001 - reported to Step Functions like Lambda does
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}).encode()
+
+
 @contextmanager
 def lambda_dispatch(handlers: dict[str, Callable[[dict], Any]]):
-    """Route the state machine's task ARNs to these handlers (with fake ports) for the block, then
-    give the names back to the manifest's real handlers."""
-    from einvoice.local import dispatch
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-    dispatch.install()
-    dispatch.fast_time()
-    for name, handler in handlers.items():
-        dispatch.register(name, lambda event, context, _h=handler: _h(event))
+    saved = (LambdaSimpleBackend.invoke, retrier_decl.time, WaitFunction._wait_interval)
+    HANDLERS.clear()
+    HANDLERS.update(handlers)
+    LambdaSimpleBackend.invoke = _invoke
+    retrier_decl.time = SimpleNamespace(sleep=lambda s: None)  # fast Retry intervals
+    WaitFunction._wait_interval = lambda self, env, wait_seconds: None  # fast Wait states
     try:
         yield
     finally:
-        dispatch.register_manifest()
+        LambdaSimpleBackend.invoke, retrier_decl.time, WaitFunction._wait_interval = saved
+        HANDLERS.clear()
 
 
 # ---- fakes -------------------------------------------------------------------------------------

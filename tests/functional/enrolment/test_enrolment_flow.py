@@ -220,4 +220,4 @@ def test_all_companies_failing_ends_failed_without_certificate(make_platform):
     assert view["state"] == "FAILED" and "certificate" not in view
     assert {c["result"] for c in view["companies"]} == {"FAILED"}
     assert view["errors"][-1]["code"] == "NothingRegisteredError"
-    assert all(n == 5 for n in p.directory.calls.values())  # 1 + 4 retries
+    assert all(n == 5 for n in p.directory.calls.values()), p.directory.calls  # 1 + 4 retries

@@ -40,6 +40,7 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
         try:
             yield booted
         finally:
+            _drain_executions()
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)
@@ -48,3 +49,24 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
             reset_settings()
             reset_clients()
             clear_cache()
+
+
+def _drain_executions(timeout_seconds: float = 15.0) -> None:
+    """Let executions started by a test finish before its moto state goes away, so no background
+    execution of one test calls handlers during the next one."""
+    import time
+
+    from einvoice.adapters.aws.clients import client
+
+    sfn = client("stepfunctions")
+    deadline = time.monotonic() + timeout_seconds
+    for machine in sfn.list_state_machines().get("stateMachines", []):
+        for ex in sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING").get(
+            "executions", []
+        ):
+            while time.monotonic() < deadline:
+                if sfn.describe_execution(executionArn=ex["executionArn"])["status"] != "RUNNING":
+                    break
+                time.sleep(0.05)
+            else:
+                sfn.stop_execution(executionArn=ex["executionArn"], error="TestTeardown")
