@@ -414,46 +414,10 @@ def _search_fake(args) -> int:
 
 
 def _create_resources(s) -> None:
-    from einvoice.adapters.aws.clients import client
-    from einvoice.resources import TABLES
+    from einvoice.local.bootstrap import create_buckets, create_tables
 
-    ddb = client("dynamodb", s)
-    for spec in TABLES:
-        attrs = {spec.pk}
-        keys = [{"AttributeName": spec.pk, "KeyType": "HASH"}]
-        if spec.sk:
-            attrs.add(spec.sk)
-            keys.append({"AttributeName": spec.sk, "KeyType": "RANGE"})
-        gsis = []
-        for ix in spec.indexes:
-            attrs |= {ix.pk, ix.sk}
-            gsis.append(
-                {
-                    "IndexName": ix.name,
-                    "KeySchema": [
-                        {"AttributeName": ix.pk, "KeyType": "HASH"},
-                        {"AttributeName": ix.sk, "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            )
-        kwargs = {
-            "TableName": getattr(s, spec.setting),
-            "KeySchema": keys,
-            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if gsis:
-            kwargs["GlobalSecondaryIndexes"] = gsis
-        try:
-            ddb.create_table(**kwargs)
-        except ddb.exceptions.ResourceInUseException:
-            pass
-    s3 = client("s3", s)
-    try:
-        s3.create_bucket(Bucket=s.drop_bucket, CreateBucketConfiguration={"LocationConstraint": s.region})
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
+    create_tables(s)  # both skip what already exists
+    create_buckets(s)
 
 
 if __name__ == "__main__":

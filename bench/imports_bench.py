@@ -36,11 +36,11 @@ def measure(module: str, runs: int) -> list[float]:
 
 
 def main(runs: int = 5) -> int:
-    from einvoice.routes import FUNCTIONS
-
     # A Lambda ships compiled bytecode (the layer bundling runs compileall): do the same here, since
     # PYTHONDONTWRITEBYTECODE may be set and every import would otherwise recompile our sources.
     import compileall
+
+    from einvoice.routes import FUNCTIONS
 
     for folder in (ROOT / "layers" / "core" / "python", ROOT / "functions"):
         compileall.compile_dir(str(folder), quiet=1)

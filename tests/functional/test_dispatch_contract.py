@@ -217,4 +217,8 @@ def test_s3_notification_reaches_the_python_handler(aws):
     s3.put_object(Bucket=bucket, Key="imports/acc/batch 1.csv", Body=b"x")
     s3.put_object(Bucket=bucket, Key="imports/acc/notes.txt", Body=b"x")
     assert len(seen) == 1
-    assert seen[0]["Records"][0]["s3"]["object"]["key"] in ("imports/acc/batch+1.csv", "imports%2Facc%2Fbatch+1.csv")
+    from urllib.parse import unquote_plus
+
+    key = seen[0]["Records"][0]["s3"]["object"]["key"]
+    assert " " not in key, "S3 events carry URL-encoded keys"
+    assert unquote_plus(key) == "imports/acc/batch 1.csv"

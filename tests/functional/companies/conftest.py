@@ -14,42 +14,11 @@ from companies_testdata import DIRECTORY_CSV
 
 
 def create_resources(settings) -> None:
-    import boto3
+    """The platform's tables and buckets, from the same descriptions as the local platform and CDK."""
+    from einvoice.local.bootstrap import create_buckets, create_tables
 
-    from einvoice.resources import TABLES
-
-    ddb = boto3.client("dynamodb", region_name=settings.region)
-    for spec in TABLES:
-        attrs = {spec.pk}
-        keys = [{"AttributeName": spec.pk, "KeyType": "HASH"}]
-        if spec.sk:
-            attrs.add(spec.sk)
-            keys.append({"AttributeName": spec.sk, "KeyType": "RANGE"})
-        gsis = []
-        for ix in spec.indexes:
-            attrs |= {ix.pk, ix.sk}
-            gsis.append(
-                {
-                    "IndexName": ix.name,
-                    "KeySchema": [
-                        {"AttributeName": ix.pk, "KeyType": "HASH"},
-                        {"AttributeName": ix.sk, "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            )
-        kwargs = {
-            "TableName": getattr(settings, spec.setting),
-            "KeySchema": keys,
-            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
-            "BillingMode": "PAY_PER_REQUEST",
-        }
-        if gsis:
-            kwargs["GlobalSecondaryIndexes"] = gsis
-        ddb.create_table(**kwargs)
-    s3 = boto3.client("s3", region_name=settings.region)
-    for name in (settings.drop_bucket, settings.archive_bucket):
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": settings.region})
+    create_tables(settings)
+    create_buckets(settings)
 
 
 @pytest.fixture(scope="module")

@@ -215,32 +215,12 @@ class Platform(SimpleNamespace):
 
 
 def _create_resources(settings) -> None:
-    import boto3
+    """Tables, buckets (archive under Object Lock) and the SES identity, as the local platform makes them."""
+    from einvoice.local.bootstrap import create_buckets, create_ses_identity, create_tables
 
-    from einvoice.resources import BUCKETS, TABLES
-
-    ddb = boto3.client("dynamodb", region_name=REGION)
-    spec = next(t for t in TABLES if t.setting == "data_table")
-    attrs = {spec.pk, spec.sk} | {a for ix in spec.indexes for a in (ix.pk, ix.sk)}
-    ddb.create_table(
-        TableName=settings.data_table,
-        KeySchema=[{"AttributeName": spec.pk, "KeyType": "HASH"}, {"AttributeName": spec.sk, "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in sorted(attrs)],
-        GlobalSecondaryIndexes=[{"IndexName": ix.name, "KeySchema": [
-            {"AttributeName": ix.pk, "KeyType": "HASH"}, {"AttributeName": ix.sk, "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"}} for ix in spec.indexes],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    s3 = boto3.client("s3", region_name=REGION)
-    for b in BUCKETS:
-        if b.object_lock_years:
-            s3.create_bucket(Bucket=getattr(settings, b.setting), ObjectLockEnabledForBucket=True,
-                             CreateBucketConfiguration={"LocationConstraint": REGION})
-            s3.put_object_lock_configuration(
-                Bucket=getattr(settings, b.setting),
-                ObjectLockConfiguration={"ObjectLockEnabled": "Enabled", "Rule": {
-                    "DefaultRetention": {"Mode": "COMPLIANCE", "Years": b.object_lock_years}}})
-    boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=settings.sender_email)
+    create_tables(settings)
+    create_buckets(settings)
+    create_ses_identity(settings)
 
 
 def _definition(function_names: dict[str, str], otp_timeout: int) -> str:

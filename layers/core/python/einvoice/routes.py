@@ -104,9 +104,3 @@ FUNCTIONS, STATE_MACHINES = _load()
 def routes() -> list[tuple[Route, Function]]:
     return [(r, f) for f in FUNCTIONS for r in f.routes]
 
-
-def function(name: str) -> Function:
-    for f in FUNCTIONS:
-        if f.name == name:
-            return f
-    raise KeyError(name)

@@ -106,13 +106,6 @@ class ApiApp:
             return base64.b64decode(ev.body)
         return ev.body.encode()
 
-    def json_response(self, status: int, payload: Any, headers: dict[str, str] | None = None):
-        from aws_lambda_powertools.event_handler import Response
-
-        if hasattr(payload, "model_dump"):
-            payload = payload.model_dump(mode="json", by_alias=True, exclude_none=False)
-        return Response(status, "application/json", json.dumps(payload, default=str), headers=headers)
-
     def model_response(self, status: int, model: Any, headers: dict[str, str] | None = None):
         """A typed response with a status other than 200 (handler annotated ``-> Response[Model]``)."""
         from aws_lambda_powertools.event_handler import Response

@@ -64,6 +64,14 @@ def build_openapi() -> dict[str, Any]:
                 op["summary"] = route.summary
             op["tags"] = [route.path.split("/")[2]]
             op["x-lambda-function"] = fn.name
+            if route.binary:  # the handler returns a document, not JSON
+                op.setdefault("responses", {})["200"] = {
+                    "description": "The document: PDF (Factur-X, certificate) or XML (CII, UBL)",
+                    "content": {
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                        "application/xml": {"schema": {"type": "string"}},
+                    },
+                }
             if route.auth != "none":
                 op["security"] = [{"apiKey": []}]
                 op.setdefault("responses", {})["403"] = {"description": "Missing or invalid API key"}
