@@ -34,6 +34,7 @@ from .model import (
     Identifier,
     Invoice,
 )
+from .xmlwriter import XmlBuilder
 
 __all__ = [
     "NS",
@@ -85,32 +86,15 @@ def _date(value: _dt.date) -> str:
     return value.strftime("%Y%m%d")
 
 
-class _W:
-    """Tiny lxml element builder bound to the profile feature flags."""
+class _W(XmlBuilder):
+    """CII element builder bound to the profile feature flags."""
 
     def __init__(self, profile: str) -> None:
-        from lxml import etree  # lazy
-
-        self.etree = etree
+        super().__init__(NS)
         self.profile = profile
         self.basicwl = profile in (PROFILE_BASICWL, PROFILE_MINIMUM)  # header only, no lines
         self.full = profile not in (PROFILE_BASICWL, PROFILE_MINIMUM, PROFILE_BASIC)
         self.extended = profile in (PROFILE_EXTENDED, PROFILE_EXTENDED_CTC_FR)
-
-    def sub(self, parent: Any, tag: str, text: str | None = None, **attrs: str | None) -> Any:
-        prefix, local = tag.split(":")
-        el = self.etree.SubElement(parent, f"{{{NS[prefix]}}}{local}")
-        for k, v in attrs.items():
-            if v is not None:
-                el.set(k, v)
-        if text is not None:
-            el.text = text
-        return el
-
-    def opt(self, parent: Any, tag: str, text: str | None, **attrs: str | None) -> Any:
-        if text is None or text == "":
-            return None
-        return self.sub(parent, tag, text, **attrs)
 
     def date_time(self, parent: Any, tag: str, value: _dt.date) -> Any:
         el = self.sub(parent, tag)
@@ -200,8 +184,11 @@ class _W:
                 self.sub(tt, "ram:RateApplicablePercent", _d(ac.vat_rate))
 
 
-def to_cii_tree(invoice: Invoice, profile: str | None = None) -> Any:
-    """The CII document as an lxml element tree (root ``rsm:CrossIndustryInvoice``)."""
+def to_cii_tree(invoice: Invoice, profile: str | None = None, *, computed: bool = False) -> Any:
+    """The CII document as an lxml element tree (root ``rsm:CrossIndustryInvoice``).
+
+    ``computed=True``: ``invoice`` is already the output of :func:`calc.compute` (not computed again).
+    """
     from lxml import etree  # lazy
 
     prof = profile or profile_of(invoice.specification_id)
@@ -210,7 +197,7 @@ def to_cii_tree(invoice: Invoice, profile: str | None = None) -> Any:
     if prof == PROFILE_MINIMUM:
         raise ValueError("the Factur-X MINIMUM profile is not an invoice (no VAT breakdown); use basicwl or higher")
     spec_id = SPECIFICATION_IDS[prof] if profile else invoice.specification_id
-    inv = calc.compute(invoice)
+    inv = invoice if computed else calc.compute(invoice)
     assert inv.totals is not None
     w = _W(prof)
     cur = inv.currency
@@ -458,9 +445,9 @@ def _looks_like_iban(value: str) -> bool:
     return len(v) >= 15 and v[:2].isalpha() and v[2:4].isdigit() and v.isalnum()
 
 
-def to_cii(invoice: Invoice, profile: str | None = None, *, pretty: bool = False) -> bytes:
+def to_cii(invoice: Invoice, profile: str | None = None, *, pretty: bool = False, computed: bool = False) -> bytes:
     """Serialize ``invoice`` as CII D22B XML bytes (UTF-8, with XML declaration)."""
     from lxml import etree  # lazy
 
-    root = to_cii_tree(invoice, profile)
+    root = to_cii_tree(invoice, profile, computed=computed)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=pretty)

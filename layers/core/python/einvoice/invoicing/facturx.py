@@ -67,11 +67,11 @@ _XMP_NS = "http://ns.adobe.com/xap/1.0/"
 logger = logging.getLogger(__name__)
 
 
-def _cii_bytes(invoice: Invoice, profile: str) -> bytes:
+def _cii_bytes(invoice: Invoice, profile: str, *, computed: bool = False) -> bytes:
     """CII D22B XML from the package's CII writer (owned by the model/CII area)."""
     from einvoice.invoicing import cii
 
-    xml = cii.to_cii(invoice, profile=profile)
+    xml = cii.to_cii(invoice, profile=profile, computed=computed)
     return xml.encode("utf-8") if isinstance(xml, str) else xml
 
 
@@ -393,7 +393,7 @@ def to_facturx(
 
     level = _check_profile(profile)
     inv = calc.compute(invoice)
-    xml = _cii_bytes(inv, level)
+    xml = _cii_bytes(inv, level, computed=True)
     pdf = render_pdf(inv, timestamp=timestamp, tagged=tagged)
     return embed_xml(pdf, xml, profile=level, pdf_metadata=_pdf_metadata(inv), check_xsd=check_xsd)
 

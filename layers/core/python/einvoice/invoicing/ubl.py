@@ -20,6 +20,7 @@ from typing import Any
 
 from . import calc
 from .model import CREDIT_NOTE_TYPE_CODES, UBL_SPECIFICATION_IDS, Address, Invoice
+from .xmlwriter import XmlBuilder
 
 __all__ = ["INVOICE_NS", "CREDITNOTE_NS", "CAC", "CBC", "to_ubl", "to_ubl_tree", "is_credit_note_document"]
 
@@ -42,27 +43,10 @@ def _date(value: _dt.date) -> str:
     return value.isoformat()
 
 
-class _W:
+class _W(XmlBuilder):
     def __init__(self, currency: str) -> None:
-        from lxml import etree  # lazy
-
-        self.etree = etree
+        super().__init__(_NS)
         self.cur = currency
-
-    def sub(self, parent: Any, tag: str, text: str | None = None, **attrs: str | None) -> Any:
-        prefix, local = tag.split(":")
-        el = self.etree.SubElement(parent, f"{{{_NS[prefix]}}}{local}")
-        for k, v in attrs.items():
-            if v is not None:
-                el.set(k, v)
-        if text is not None:
-            el.text = text
-        return el
-
-    def opt(self, parent: Any, tag: str, text: str | None, **attrs: str | None) -> Any:
-        if text is None or text == "":
-            return None
-        return self.sub(parent, tag, text, **attrs)
 
     def amount(self, parent: Any, tag: str, value: Decimal | None, currency: str | None = None) -> Any:
         if value is None:
