@@ -117,19 +117,16 @@ def _check_fragments(key: str, step: int) -> None:
         pytest.skip("corpus absent")
     original = saxon.compile_variant(key, optimise=False)
     rewritten = saxon.compiled(key)
-    errors = 0
     for name, root in docs:
         a, b = _entries(key, root, original), _entries(key, root, rewritten)
-        if ("dynamic error",) in (a, b):
-            # The FNFE BR-FR date helper casts substrings of empty dates to xs:decimal inside an
-            # "and": whether the cast is evaluated is left to the processor (XPath 2.0 section 2.3.4,
-            # errors and optimization), and Saxon changes evaluation strategy after many runs. Such
-            # fragments can raise in either variant, independently of the rewrite (in production the
-            # engine then reports verdict "error", never "valid"). They are not comparable.
-            errors += 1
-            continue
+        # Both variants raise or both give the same findings. Some fragments are malformed on purpose
+        # (e.g. two amounts where one is expected: XPTY0004 in EXTENDED-CTC-FR, in both variants).
         assert a == b, name
-    assert errors <= len(docs) // 20, f"{errors} of {len(docs)} fragments raised dynamic errors"
+        if key.startswith("br-fr"):
+            # The FNFE BR-FR date helper used to cast substrings of empty dates to xs:decimal in an
+            # evaluation order left to the processor, and Saxon raised FORG0001 after many runs;
+            # saxon._determinise fixes the order (in both variants), so nothing may raise here.
+            assert a != ("dynamic error",), name
 
 
 @pytest.mark.parametrize("key", ["en16931-ubl", "br-fr-ubl"])

@@ -105,6 +105,32 @@ def _codedb_rewrite(key: str, text: str, as_key: bool = True) -> str:
     return text
 
 
+# The FNFE BR-FR date helper ends with ``$isFormatValid and $day le $maxDay`` where ``$day`` casts a
+# substring of the date to xs:decimal: XPath lets the processor evaluate either operand first
+# (XPath 2.0 section 2.3.4), and Saxon switches to the right operand first after many runs, so an
+# empty or malformed date then raises FORG0001 instead of returning false (the layer could not run).
+# A conditional fixes the order; "false" is the outcome the rule authors meant and one XPath allows.
+# Saxon may also evaluate the helper's local variables eagerly, so the casts are guarded as well.
+_DATE_HELPER = (
+    ('select="$isFormatValid and $day le $maxDay"', 'select="if ($isFormatValid) then $day le $maxDay else false()"'),
+    *(
+        (
+            f'select="xs:decimal(substring($date, {a}, {b}))"',
+            f'select="if ($isFormatValid) then xs:decimal(substring($date, {a}, {b})) else 0"',
+        )
+        for a, b in ((1, 4), (6, 2), (9, 2))
+    ),
+)
+
+
+def _determinise(text: str) -> str:
+    """Rewrites that make a stylesheet's outcome independent of Saxon's evaluation order (always on)."""
+    if 'name="custom:is-valid-date-format"' in text and 'name="isFormatValid"' in text:
+        for old, new in _DATE_HELPER:
+            text = text.replace(old, new)
+    return text
+
+
 # Compile-time rewrites of the ISO-skeleton XSLTs (see _optimise, _merge_walks); findings are unchanged
 # (tests/conformance/test_validation_rewrite_equivalence.py). Set False to compare or bisect.
 OPTIMISE = True
@@ -498,7 +524,7 @@ def _compile(key: str, optimise: bool | None = None) -> Compiled:
     text = raw.decode("utf-8")
     version = rulesets.read_stylesheet_version(key, text[:4000])
     optimise = OPTIMISE if optimise is None else optimise
-    text = _optimise(key, _codedb_rewrite(key, text, as_key=optimise), optimise)
+    text = _optimise(key, _codedb_rewrite(key, _determinise(text), as_key=optimise), optimise)
     proc = processor()
     try:
         with _proc_lock:
