@@ -34,6 +34,30 @@ def _get(url, key=None):
         return err.code, err.read()
 
 
+def _directory_sirens(n: int) -> list[str]:
+    """Active, VAT-liable SIRENs with no reception platform yet, from the directory data set the
+    local platform always generates (the ../shared fixture may be absent, e.g. on a bare clone)."""
+    sys.path.insert(0, str(ROOT / "layers" / "core" / "python"))
+    from einvoice.directory import seed
+
+    out: list[str] = []
+    seen: set[str] = set()
+    for siren, _siret, _name, _label, _city, vat, status, platform in seed.generate_seed(
+        seed.LOCAL_SEED_UNITS, seed.LOCAL_SEED
+    ):
+        if siren in seen or siren == seed.LA_POSTE_SIREN:
+            continue
+        seen.add(siren)
+        if status == "active" and vat == "1" and platform == "":
+            out.append(siren)
+            if len(out) == n:
+                return out
+    raise AssertionError("the generated directory has too few free SIRENs")
+
+
+ENROL_SIREN, IMPORT_SIREN_1, IMPORT_SIREN_2 = _directory_sirens(3)
+
+
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     api_port, aws_port = _free_port(), _free_port()
@@ -133,7 +157,7 @@ def test_company_enrolment_with_the_mailed_code_over_http(platform):
 
     base = platform["base"]
     status, body = _call("POST", f"{base}/v1/companies", KEYS[0], {
-        "identifierType": "SIREN", "identifier": "641989900", "employees": "11-20", "purchaseInvoices": True,
+        "identifierType": "SIREN", "identifier": ENROL_SIREN, "employees": "11-20", "purchaseInvoices": True,
         "purchasePayment": False, "salesInvoices": True, "duplicateControl": True})
     assert status == 201, body
     company = json.loads(body)
@@ -165,14 +189,16 @@ def test_company_enrolment_with_the_mailed_code_over_http(platform):
     got = json.loads(_get(f"{base}/v1/companies/{company['id']}", KEYS[0])[1])
     assert got["enrolmentState"] == "DONE" and got["links"]["certificate"]
     assert got["receptionPlatform"] == "0238:PA-THIS"
-    status, body = _get(f"{base}/v1/directory/siren/641989900", KEYS[0])
+    status, body = _get(f"{base}/v1/directory/siren/{ENROL_SIREN}", KEYS[0])
     assert status == 200 and "0238:PA-THIS" in body.decode(), "the directory line names this platform"
     assert _get(f"{base}/v1/enrolments/{enrolment_id}", KEYS[1])[0] == 404, "other tenant"
 
 
 def test_csv_import_over_http(platform):
     base = platform["base"]
-    csv = "SIREN;514944925;1-10;1;0;1;0\r\nSIREN;508783628;11-20;0;0;1;1\r\nSIREN;123;1-10;1;0;1;0\r\n".encode()
+    csv = (
+        f"SIREN;{IMPORT_SIREN_1};1-10;1;0;1;0\r\nSIREN;{IMPORT_SIREN_2};11-20;0;0;1;1\r\nSIREN;123;1-10;1;0;1;0\r\n"
+    ).encode()
     status, body = _call("POST", f"{base}/v1/companies/imports?header=false", KEYS[1], csv, "text/csv")
     assert status == 202, body
     import_id = json.loads(body)["id"]
