@@ -271,9 +271,7 @@ def _search_only(args) -> int:
     from moto import mock_aws
 
     from einvoice.adapters.aws.clients import client, reset_clients
-    from einvoice.companies import store
     from einvoice.directory.loader import BatchWriter
-    from einvoice.directory.seed import generate_seed
     from einvoice.settings import Settings
     from einvoice.tenancy import Tenant
 
@@ -283,32 +281,8 @@ def _search_only(args) -> int:
         _create_resources(s)
         tenant = Tenant(partner_id="p-bench", account_id="acc-bench", api_key_id="k-bench")
         writer = BatchWriter(client("dynamodb", s), s.data_table)
-        companies, seen = [], set()
-        now = store.now_iso()
         t0 = time.perf_counter()
-        for siren, siret, name, *_ in generate_seed(int(args.lines / 2.55) + 50, seed=7):
-            for itype, ident in (("SIREN", siren), ("SIRET", siret)):
-                if ident in seen or len(companies) >= args.lines:
-                    continue
-                seen.add(ident)
-                companies.append(ident)
-                writer.put(
-                    store.build_item(
-                        account_id="acc-bench",
-                        identifier_type=itype,
-                        identifier=ident,
-                        employees="1-10",
-                        purchase_invoices=True,
-                        purchase_payment=False,
-                        sales_invoices=True,
-                        duplicate_control=False,
-                        name=name,
-                        vat_liable=True,
-                        status="active",
-                        reception_platform=None,
-                        now=now,
-                    )
-                )
+        companies = _write_companies(args.lines, writer.put)
         writer.flush()
         print(f"{len(companies):,} companies written in {time.perf_counter() - t0:.1f} s (in-process moto)")
         _search(args, s, tenant, companies, len(companies), random.Random(11))
@@ -373,22 +347,21 @@ class _FakeIndex:
         return out
 
 
-def _search_fake(args) -> int:
+def _write_companies(count: int, put) -> list[str]:
+    """``count`` companies of account ``acc-bench`` (SIRENs and SIRETs of the generated directory),
+    each passed to ``put(item)``; returns their identifiers."""
     from einvoice.companies import store
     from einvoice.directory.seed import generate_seed
-    from einvoice.settings import Settings
-    from einvoice.tenancy import Tenant
 
-    fake = _FakeIndex()
     companies, seen = [], set()
     now = store.now_iso()
-    for siren, siret, name, *_ in generate_seed(int(args.lines / 2.55) + 50, seed=7):
+    for siren, siret, name, *_ in generate_seed(int(count / 2.55) + 50, seed=7):
         for itype, ident in (("SIREN", siren), ("SIRET", siret)):
-            if ident in seen or len(companies) >= args.lines:
+            if ident in seen or len(companies) >= count:
                 continue
             seen.add(ident)
             companies.append(ident)
-            fake.put(
+            put(
                 store.build_item(
                     account_id="acc-bench",
                     identifier_type=itype,
@@ -405,6 +378,16 @@ def _search_fake(args) -> int:
                     now=now,
                 )
             )
+    return companies
+
+
+def _search_fake(args) -> int:
+    from einvoice.companies import store
+    from einvoice.settings import Settings
+    from einvoice.tenancy import Tenant
+
+    fake = _FakeIndex()
+    companies = _write_companies(args.lines, fake.put)
     fake.freeze()
     store.data_client = lambda settings: fake  # the service asks the store for its client
     print(f"{len(companies):,} companies in an in-memory sorted index (domain cost only, no moto)")

@@ -6,7 +6,6 @@ hand-made directory. Each test uses its own account id, so tests do not see each
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -29,27 +28,19 @@ def env():
     from einvoice.adapters.aws.clients import reset_clients
     from einvoice.directory.cache import reset_directory_cache
     from einvoice.directory.loader import load_csv
-    from einvoice.settings import ENV, Settings, reset_settings
+    from einvoice.local.testing import exported
+    from einvoice.settings import Settings, reset_settings
 
-    saved = {k: os.environ.get(k) for k in ENV.values()}
     with mock_aws():
         reset_clients()
         reset_settings()
         reset_directory_cache()
-        settings = Settings()
-        os.environ.update(settings.to_env())
-        reset_settings()
-        create_resources(settings)
-        load_csv(DIRECTORY_CSV, settings=settings)
         try:
-            yield settings
+            with exported(Settings()) as settings:
+                create_resources(settings)
+                load_csv(DIRECTORY_CSV, settings=settings)
+                yield settings
         finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-            reset_settings()
             reset_clients()
             reset_directory_cache()
 

@@ -298,18 +298,12 @@ def make_platform(moto_env, seal_dir):
 
 # ---- the whole local platform (HTTP API + dispatcher + real ASL), for test_enrolment_api.py ----
 @pytest.fixture
-def aws(monkeypatch):
-    """Overrides ``tests/functional/conftest.py::aws`` for this directory: the same local AWS, with
-    the enrolment fragment in the route manifest even before the lead merges it."""
-    from einvoice import routes
+def aws():
+    """Overrides ``tests/functional/conftest.py::aws`` for this directory: the same local AWS, with the
+    enrolment service's cached default dependencies dropped before and after."""
     from einvoice.enrolment.service import reset_default_deps
     from einvoice.local.testing import local_aws
 
-    if "einvoice.manifest_enrolment" not in routes.FRAGMENTS:
-        monkeypatch.setattr(routes, "FRAGMENTS", routes.FRAGMENTS + ("einvoice.manifest_enrolment",))
-        functions, machines = routes._load()
-        monkeypatch.setattr(routes, "FUNCTIONS", functions)
-        monkeypatch.setattr(routes, "STATE_MACHINES", machines)
     reset_default_deps()
     with local_aws() as booted:
         yield booted

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from einvoice.companies import csv_import as fmt
@@ -134,7 +132,9 @@ def test_iter_lines_offsets_allow_resuming():
     assert [(n, raw) for n, raw, _ in resumed] == [(3, b""), (4, b"ccc")]
 
 
-def test_validation_speed_at_least_20000_lines_per_cpu_second():
+def test_twenty_thousand_mixed_lines_validate_in_one_pass():
+    """Volume behaviour only; the speed (target >= 20,000 lines per CPU second) is measured by
+    ``make bench`` (bench/companies_bench.py), never asserted in tests."""
     from einvoice.directory.seed import luhn_check_digit
 
     lines = []
@@ -146,8 +146,5 @@ def test_validation_speed_at_least_20000_lines_per_cpu_second():
             p = body + luhn_check_digit(body) + "0001"
             lines.append(f"SIRET; {p}{luhn_check_digit(p)} ;1-10;1;1;0;0")
     data = ("\r\n".join(lines) + "\r\n").encode()
-    t0 = time.process_time()
     rows, errors = rows_and_errors(data, header=False)
-    cpu = time.process_time() - t0
     assert errors == [] and len(rows) == 20000
-    assert 20000 / cpu >= 20000, f"{20000 / cpu:.0f} lines per CPU second"

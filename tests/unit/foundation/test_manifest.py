@@ -53,3 +53,20 @@ def test_path_parameters_have_one_name_per_position():
             if part.startswith("{"):
                 prefix = tuple(parts[:i])
                 assert seen.setdefault(prefix, part) == part, f"{route.path}: {part} vs {seen[prefix]}"
+
+
+def test_manifest_is_complete_whatever_module_is_imported_first():
+    """A fragment imported before ``einvoice.routes`` used to be merged while half-imported, and its
+    functions vanished from the manifest (enrolment routes answered 403 on the local server)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import einvoice.manifest_enrolment, einvoice.routes as r; "
+        "names = {f.name for f in r.FUNCTIONS}; "
+        "paths = {route.path for route, _ in r.routes()}; "
+        "print('enrolment_start' in names, '/v1/enrolments' in paths, len(r.FUNCTIONS))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[:2] == ["True", "True"]
+    assert int(out[2]) == len(FUNCTIONS)

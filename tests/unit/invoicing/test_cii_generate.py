@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import facturx
@@ -130,16 +129,6 @@ def test_foreign_currency_writes_both_vat_totals():
     assert_xsd_valid(cii.to_cii(inv), "en16931")
 
 
-def test_generation_is_fast():
-    inv = calc.compute(_rich_invoice())
-    cii.to_cii(inv)  # warm lxml import
-    start = time.perf_counter()
-    for _ in range(20):
-        cii.to_cii(inv)
-    per_doc_ms = (time.perf_counter() - start) / 20 * 1000
-    assert per_doc_ms < 25, per_doc_ms
-
-
 @pytest.mark.slow
 def test_generated_cii_passes_the_full_validation_pipeline():
     validation = pytest.importorskip("einvoice.validation")
@@ -163,10 +152,8 @@ def test_large_invoice_stays_linear():
     body["allowances"], body["charges"] = [], []
     inv = calc.compute(sample_invoice(lines=body["lines"], allowances=[], charges=[]))
     assert inv.totals.line_total == Decimal("3330.00") and inv.totals.tax_amount == Decimal("666.00")
-    start = time.perf_counter()
-    xml = cii.to_cii(inv)
+    xml = cii.to_cii(inv)  # generation time per size: bench/generation_bench.py (make bench)
     from einvoice.invoicing import parse
 
     assert len(parse.parse_xml(xml).lines) == 1000
-    assert time.perf_counter() - start < 5
     assert_xsd_valid(xml, "en16931")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from validation_test_support import make_pdf
 
@@ -60,15 +58,14 @@ def test_external_dtd_is_refused():
     assert _rule(exc) == "XML-DOCTYPE"
 
 
-def test_billion_laughs_is_refused_quickly():
+def test_billion_laughs_is_refused_before_any_expansion():
     entities = '<!ENTITY lol0 "lol">' + "".join(
         f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10)
     )
     xml = f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]><lolz>&lol9;</lolz>'.encode()
-    t0 = time.perf_counter()
-    with pytest.raises(BadRequestError):
+    with pytest.raises(BadRequestError) as exc:
         validate(xml)
-    assert time.perf_counter() - t0 < 2
+    assert _rule(exc) == "XML-DOCTYPE"  # refused by the DOCTYPE scan, the parser never sees the entities
 
 
 def test_doctype_in_utf16_document_is_refused():

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from einvoice.adapters.aws.clients import error_code
 from einvoice.resources import ARCHIVE_RETENTION_YEARS
 
 _KIND_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -104,7 +105,7 @@ class S3ObjectLockArchive:
                 return ArchivedObject(key, digest, len(data), head.get("VersionId"),
                                       _iso(until) if until else "", created=False)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            if error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
                 raise
         until = retain_until()
         meta = {"sha256": digest, **(metadata or {})}

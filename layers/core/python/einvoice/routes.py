@@ -85,7 +85,9 @@ def _load():
     machines = list(CORE_STATE_MACHINES)
     for name in FRAGMENTS:
         module = importlib.import_module(name)
-        functions.extend(getattr(module, "FUNCTIONS", ()))
+        if not hasattr(module, "FUNCTIONS"):  # e.g. a fragment still being imported: never drop it silently
+            raise ImportError(f"manifest fragment {name} defines no FUNCTIONS")
+        functions.extend(module.FUNCTIONS)
         machines.extend(getattr(module, "STATE_MACHINES", ()))
     names = [f.name for f in functions]
     dupes = {n for n in names if names.count(n) > 1}
@@ -98,9 +100,27 @@ def _load():
     return tuple(functions), tuple(machines)
 
 
-FUNCTIONS, STATE_MACHINES = _load()
+_manifest: tuple[tuple[Function, ...], tuple[StateMachine, ...]] | None = None
+
+
+def _merged() -> tuple[tuple[Function, ...], tuple[StateMachine, ...]]:
+    global _manifest
+    if _manifest is None:
+        _manifest = _load()
+    return _manifest
+
+
+def __getattr__(name: str):
+    """``FUNCTIONS`` / ``STATE_MACHINES`` are merged on first use, not at import: the fragments import
+    this module for ``Function``/``Route``, so merging at import time would read a fragment that is
+    itself still being imported when it is the first module loaded (its functions were then lost)."""
+    if name == "FUNCTIONS":
+        return _merged()[0]
+    if name == "STATE_MACHINES":
+        return _merged()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def routes() -> list[tuple[Route, Function]]:
-    return [(r, f) for f in FUNCTIONS for r in f.routes]
+    return [(r, f) for f in _merged()[0] for r in f.routes]
 

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
 
+from einvoice.adapters.aws.clients import CONDITIONAL_CHECK_FAILED, error_code
 from einvoice.companies import csv_import as fmt
 from einvoice.companies import store
 from einvoice.companies.models import ENROLMENT_MASS_PENDING, ImportOut
@@ -320,7 +321,7 @@ def import_from_s3(bucket: str, key: str, *, settings: Settings | None = None) -
             conditional=True,
         )
     except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if error_code(exc) != CONDITIONAL_CHECK_FAILED:
             raise
         item = _ddb(s).get_item(TableName=s.data_table, Key=_import_key(account_id, import_id), ConsistentRead=True)[
             "Item"
@@ -380,7 +381,7 @@ def process_import_chunk(
     offset, line = committed, _n(rec, "line")
     size = _n(rec, "size")
     if offset >= size:
-        return _finish(s, rec, offset, line)
+        return _close(s, rec["accountId"]["S"], rec["id"]["S"], SUCCEEDED)
 
     # Read whole lines from offset (at most max_lines of them).
     s3 = _s3(s)
@@ -562,7 +563,7 @@ def process_import_chunk(
             ReturnValues="ALL_NEW",
         )
     except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if error_code(exc) != CONDITIONAL_CHECK_FAILED:
             raise
         cur = ddb.get_item(TableName=s.data_table, Key=_import_key(account_id, import_id), ConsistentRead=True)["Item"]
         return _continuation(cur)
@@ -570,36 +571,6 @@ def process_import_chunk(
     if done:
         _write_report(s, item)
     return _continuation(item)
-
-
-def _finish(s: Settings, rec: dict, offset: int, line: int) -> dict:
-    ddb = _ddb(s)
-    try:
-        out = ddb.update_item(
-            TableName=s.data_table,
-            Key={"pk": {"S": store.account_pk(rec["accountId"]["S"])}, "sk": {"S": "IMPORT#" + rec["id"]["S"]}},
-            UpdateExpression="SET #st = :done, finishedAt = :now, updatedAt = :now",
-            ConditionExpression="#st = :running",
-            ExpressionAttributeNames={"#st": "state"},
-            ExpressionAttributeValues={
-                ":done": {"S": SUCCEEDED},
-                ":running": {"S": RUNNING},
-                ":now": {"S": store.now_iso()},
-            },
-            ReturnValues="ALL_NEW",
-        )
-    except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            raise
-        out = {
-            "Attributes": ddb.get_item(
-                TableName=s.data_table,
-                Key={"pk": {"S": store.account_pk(rec["accountId"]["S"])}, "sk": {"S": "IMPORT#" + rec["id"]["S"]}},
-                ConsistentRead=True,
-            )["Item"]
-        }
-    _write_report(s, out["Attributes"])
-    return _continuation(out["Attributes"])
 
 
 def _write_report(s: Settings, item: dict) -> None:
@@ -612,26 +583,29 @@ def _write_report(s: Settings, item: dict) -> None:
 
 def fail_import(account_id: str, import_id: str, reason: str, *, settings: Settings | None = None) -> dict:
     """Mark a RUNNING import FAILED (state machine ``Catch``: retries exhausted, unreadable source)."""
-    s = settings or get_settings()
+    return _close(settings or get_settings(), account_id, import_id, FAILED, failure=reason[:1000])
+
+
+def _close(s: Settings, account_id: str, import_id: str, state: str, *, failure: str | None = None) -> dict:
+    """RUNNING -> ``state`` (once: a retry finds it closed and reuses the record), then the report."""
     ddb = _ddb(s)
+    values = {":state": {"S": state}, ":running": {"S": RUNNING}, ":now": {"S": store.now_iso()}}
+    update = "SET #st = :state, finishedAt = :now, updatedAt = :now"
+    if failure is not None:
+        update += ", failure = :r"
+        values[":r"] = {"S": failure}
     try:
-        out = ddb.update_item(
+        item = ddb.update_item(
             TableName=s.data_table,
             Key=_import_key(account_id, import_id),
-            UpdateExpression="SET #st = :failed, failure = :r, finishedAt = :now, updatedAt = :now",
+            UpdateExpression=update,
             ConditionExpression="#st = :running",
             ExpressionAttributeNames={"#st": "state"},
-            ExpressionAttributeValues={
-                ":failed": {"S": FAILED},
-                ":running": {"S": RUNNING},
-                ":r": {"S": reason[:1000]},
-                ":now": {"S": store.now_iso()},
-            },
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
-        )
-        item = out["Attributes"]
+        )["Attributes"]
     except Exception as exc:
-        if getattr(exc, "response", {}).get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+        if error_code(exc) != CONDITIONAL_CHECK_FAILED:
             raise
         item = ddb.get_item(TableName=s.data_table, Key=_import_key(account_id, import_id), ConsistentRead=True)["Item"]
     _write_report(s, item)

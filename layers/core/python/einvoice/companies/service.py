@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from einvoice.adapters.aws.clients import CONDITIONAL_CHECK_FAILED, error_code
 from einvoice.companies import rules, store
 from einvoice.companies.models import (
     ENROLMENT_DONE,
@@ -93,11 +94,6 @@ def _body_dict(body: Any) -> dict:
     if not isinstance(body, dict):
         raise InvalidInputError("The body must be a JSON object", [ErrorDetail("must be a JSON object", field="body")])
     return body
-
-
-def _ddb_error_code(exc: Exception) -> str:
-    resp = getattr(exc, "response", None) or {}
-    return resp.get("Error", {}).get("Code", "")
 
 
 @dataclass
@@ -174,7 +170,7 @@ def create_company(
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except Exception as exc:
-        if _ddb_error_code(exc) != "ConditionalCheckFailedException":
+        if error_code(exc) != CONDITIONAL_CHECK_FAILED:
             raise
         existing = getattr(exc, "response", {}).get("Item")
         if not existing:
@@ -317,9 +313,9 @@ def update_company(tenant: Tenant, company_id: str, body: Any, *, settings: Sett
                 ReturnValues="ALL_NEW",
             )
         except Exception as exc:
-            if _ddb_error_code(exc) == "ConditionalCheckFailedException" and attempt < 3:
+            if error_code(exc) == CONDITIONAL_CHECK_FAILED and attempt < 3:
                 continue
-            if _ddb_error_code(exc) == "ConditionalCheckFailedException":
+            if error_code(exc) == CONDITIONAL_CHECK_FAILED:
                 raise ConflictError("The company is being modified concurrently; retry") from exc
             raise
         return store.to_out(out["Attributes"])
@@ -364,7 +360,7 @@ def set_enrolment_status(
             ReturnValues="ALL_NEW",
         )
     except Exception as exc:
-        if _ddb_error_code(exc) == "ConditionalCheckFailedException":
+        if error_code(exc) == CONDITIONAL_CHECK_FAILED:
             raise NotFoundError("No such company") from exc
         raise
     return store.to_out(out["Attributes"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from einvoice.adapters.aws.clients import CONDITIONAL_CHECK_FAILED, error_code
 from einvoice.enrolment.model import COMPANY_DONE, COMPANY_IN_PROGRESS, CompanyInfo, iso, utcnow
 from einvoice.enrolment.ports import CallbackGoneError
 
@@ -75,7 +76,7 @@ class StepFunctionsWorkflow:
         try:
             return self.sfn.describe_execution(executionArn=execution_arn)["status"]
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+            if error_code(exc) == "ExecutionDoesNotExist":
                 return None
             raise
 
@@ -86,7 +87,7 @@ class StepFunctionsWorkflow:
         try:
             fn(**kwargs)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _GONE:
+            if error_code(exc) in _GONE:
                 raise CallbackGoneError(exc.response["Error"]["Code"]) from exc
             raise
 
@@ -159,7 +160,7 @@ class DynamoCompanyAdapter:
             )
             return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            if error_code(exc) == CONDITIONAL_CHECK_FAILED:
                 return False
             raise
 
@@ -188,7 +189,7 @@ class DynamoCompanyAdapter:
                 ExpressionAttributeValues=values,
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if error_code(exc) != CONDITIONAL_CHECK_FAILED:
                 raise
 
 

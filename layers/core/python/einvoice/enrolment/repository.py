@@ -16,6 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Sequence
 
+from einvoice.adapters.aws.clients import CONDITIONAL_CHECK_FAILED, error_code
 from einvoice.enrolment.model import (
     OTP_SENT,
     REGISTERING,
@@ -45,11 +46,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
-
-
-def _conditional_failed(exc: Exception) -> bool:
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoEnrolmentRepository:
@@ -176,7 +172,7 @@ class DynamoEnrolmentRepository:
             self.table.update_item(Key={"pk": _pk(account_id), "sk": _sk(enrolment_id)}, **kwargs)
             return True
         except Exception as exc:  # botocore ClientError
-            if _conditional_failed(exc):
+            if error_code(exc) == CONDITIONAL_CHECK_FAILED:
                 return False
             raise
 
@@ -224,7 +220,7 @@ class DynamoEnrolmentRepository:
                 ReturnValues="UPDATED_NEW",
             )
         except Exception as exc:
-            if _conditional_failed(exc):
+            if error_code(exc) == CONDITIONAL_CHECK_FAILED:
                 return None
             raise
         return int(resp["Attributes"]["otpAttempts"])

@@ -8,9 +8,10 @@ Public API::
     parse_cii(root) / parse_ubl(root) -> Invoice   # from an lxml root element
     secure_parse(data: bytes) -> lxml root     # hardened XML parsing
 
-XML is parsed with ``resolve_entities=False``, ``no_network=True``, ``huge_tree=False`` and
-documents declaring a DTD are refused. Malformed XML, unknown roots (ZUGFeRD 1.0, CDAR, Order-X)
-raise :class:`BadRequestError`; well-formed invoices with unreadable values (a date or an
+XML is parsed by the validation pipeline's hardened parser (``einvoice.validation.inputs``: no
+entities, no network, no huge trees, documents declaring a DTD refused with rule XML-DOCTYPE).
+Malformed XML (rule XML-SYNTAX), unknown roots (ZUGFeRD 1.0, CDAR, Order-X) raise
+:class:`BadRequestError`, a document above ``MAX_XML_BYTES`` :class:`PayloadTooLargeError`; well-formed invoices with unreadable values (a date or an
 amount that is not one) raise :class:`InvalidInputError` naming the field.
 
 Reading is lenient: a mandatory term missing from the XML (e.g. the buyer address of a
@@ -23,7 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from einvoice.errors import BadRequestError, ErrorDetail, InvalidInputError
 
@@ -72,45 +73,18 @@ UBL_NS = {"cac": CAC, "cbc": CBC}
 VAT_DUE_FROM_CII = {"5": "3", "29": "35", "72": "432"}
 _NOTE_RE = re.compile(r"#([A-Za-z0-9]{1,5})#")
 
-_parser_cache: list[Any] = []
-
-
-def _parser() -> Any:
-    if not _parser_cache:
-        from lxml import etree  # lazy
-
-        _parser_cache.append(
-            etree.XMLParser(
-                resolve_entities=False,
-                no_network=True,
-                huge_tree=False,
-                load_dtd=False,
-                dtd_validation=False,
-                remove_blank_text=False,
-            )
-        )
-    return _parser_cache[0]
 
 
 def secure_parse(data: bytes) -> Any:
-    """Parse untrusted XML bytes; BadRequestError when malformed, too large or using a DTD."""
-    from lxml import etree  # lazy
+    """Parse untrusted XML bytes (the validation pipeline's hardened parser: no DTD, no entities, no
+    network); BadRequestError naming the rule (XML-SYNTAX, XML-DOCTYPE) when malformed or using a DTD,
+    PayloadTooLargeError above ``MAX_XML_BYTES``."""
+    from einvoice.validation import inputs
 
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if not data or not data.strip():
-        raise BadRequestError("Empty XML document")
-    if len(data) > MAX_XML_BYTES:
-        raise BadRequestError("XML document too large")
-    try:
-        tree = etree.fromstring(data, _parser()).getroottree()
-    except etree.XMLSyntaxError as err:
-        raise BadRequestError(f"Malformed XML: {err}") from err
-    except ValueError as err:  # e.g. unicode strings with encoding declaration
-        raise BadRequestError(f"Malformed XML: {err}") from err
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise BadRequestError("XML documents with a DTD (DOCTYPE) are not accepted")
-    return tree.getroot()
+    inputs.check_size(data, MAX_XML_BYTES)
+    return inputs.parse_xml(data)
 
 
 def _detect_root(root: Any) -> str:
@@ -319,27 +293,63 @@ def _cii_party(r: _R, el: Any, cls: type) -> Any:
     return cls(**data)
 
 
-def _cii_allowance_charges(r: _R, parent: Any, path: str, doc_level: bool, field: str) -> tuple[list[Any], list[Any]]:
+class _AcPaths(NamedTuple):
+    """Where one syntax keeps the BG-20/BG-21 (document) and BG-27/BG-28 (line) allowance/charge terms."""
+
+    indicator: tuple[str, ...]  # first non-empty wins
+    amount: str
+    base_amount: str
+    percentage: str
+    reason: str
+    reason_code: str
+    vat_category: str
+    vat_rate: str
+
+
+_CII_AC = _AcPaths(
+    ("ram:ChargeIndicator/udt:Indicator", "ram:ChargeIndicator"),
+    "ram:ActualAmount",
+    "ram:BasisAmount",
+    "ram:CalculationPercent",
+    "ram:Reason",
+    "ram:ReasonCode",
+    "ram:CategoryTradeTax/ram:CategoryCode",
+    "ram:CategoryTradeTax/ram:RateApplicablePercent",
+)
+_UBL_AC = _AcPaths(
+    ("cbc:ChargeIndicator",),
+    "cbc:Amount",
+    "cbc:BaseAmount",
+    "cbc:MultiplierFactorNumeric",
+    "cbc:AllowanceChargeReason",
+    "cbc:AllowanceChargeReasonCode",
+    "cac:TaxCategory/cbc:ID",
+    "cac:TaxCategory/cbc:Percent",
+)
+
+
+def _allowance_charges(
+    r: _R, elements: list[Any], p: _AcPaths, doc_level: bool, field: str
+) -> tuple[list[Any], list[Any]]:
     allowances: list[Any] = []
     charges: list[Any] = []
-    for i, ac in enumerate(r.all(parent, path)):
-        is_charge = (r.text(ac, "ram:ChargeIndicator/udt:Indicator") or r.text(ac, "ram:ChargeIndicator") or "").lower() \
-            in ("true", "1")
+    for i, ac in enumerate(elements):
+        indicator = next((v for v in (r.text(ac, path) for path in p.indicator) if v), "")
         f = f"{field}[{i}]"
         data: dict[str, Any] = {
-            "amount": _or0(r.dec(ac, "ram:ActualAmount", f + ".amount")),
-            "base_amount": r.dec(ac, "ram:BasisAmount", f + ".baseAmount"),
-            "percentage": r.dec(ac, "ram:CalculationPercent", f + ".percentage"),
-            "reason": r.text(ac, "ram:Reason"),
-            "reason_code": r.text(ac, "ram:ReasonCode"),
+            "amount": _or0(r.dec(ac, p.amount, f + ".amount")),
+            "base_amount": r.dec(ac, p.base_amount, f + ".baseAmount"),
+            "percentage": r.dec(ac, p.percentage, f + ".percentage"),
+            "reason": r.text(ac, p.reason),
+            "reason_code": r.text(ac, p.reason_code),
         }
         if doc_level:
-            data["vat_category"] = r.text(ac, "ram:CategoryTradeTax/ram:CategoryCode") or ""
-            data["vat_rate"] = r.dec(ac, "ram:CategoryTradeTax/ram:RateApplicablePercent", f + ".vatRate")
+            data["vat_category"] = r.text(ac, p.vat_category) or ""
+            data["vat_rate"] = r.dec(ac, p.vat_rate, f + ".vatRate")
             item = DocumentAllowanceCharge(**data)
         else:
             item = LineAllowanceCharge(**data)
-        (charges if is_charge else allowances).append(item)
+        (charges if indicator.lower() in ("true", "1") else allowances).append(item)
     return allowances, charges
 
 
@@ -499,8 +509,8 @@ def parse_cii(root: Any) -> Invoice:
     data["tax_point_date"] = tax_point
     data["vat_due_date_code"] = due_code
     data["invoicing_period"] = _cii_period(r, r.first(stl, "ram:BillingSpecifiedPeriod"), "invoicingPeriod")
-    data["allowances"], data["charges"] = _cii_allowance_charges(
-        r, stl, "ram:SpecifiedTradeAllowanceCharge", True, "allowancesCharges")
+    data["allowances"], data["charges"] = _allowance_charges(
+        r, r.all(stl, "ram:SpecifiedTradeAllowanceCharge"), _CII_AC, True, "allowancesCharges")
     data["payment_terms"] = next((d for d in (r.text(t, "ram:Description") for t in terms) if d), None)
     data["due_date"] = next((d for d in (_cii_date(r, r.first(t, "ram:DueDateDateTime"), "dueDate") for t in terms)
                              if d), None)
@@ -553,7 +563,8 @@ def parse_cii(root: Any) -> Invoice:
                     discount = (discount or Decimal(0)) + amt
         qty_el = r.first(li, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity")
         base_q = r.first(net, "ram:BasisQuantity") if net is not None else None
-        allowances, charges = _cii_allowance_charges(r, ls, "ram:SpecifiedTradeAllowanceCharge", False, f + ".allowances")
+        allowances, charges = _allowance_charges(
+            r, r.all(ls, "ram:SpecifiedTradeAllowanceCharge"), _CII_AC, False, f + ".allowances")
         obj = None
         for od in r.all(ls, "ram:AdditionalReferencedDocument"):
             if r.text(od, "ram:TypeCode") == "130":
@@ -692,29 +703,6 @@ def _ubl_notes(texts: list[str]) -> list[Note]:
     return notes
 
 
-def _ubl_allowance_charges(r: _R, parent: Any, doc_level: bool, field: str) -> tuple[list[Any], list[Any]]:
-    allowances: list[Any] = []
-    charges: list[Any] = []
-    for i, ac in enumerate(r.all(parent, "cac:AllowanceCharge")):
-        is_charge = (r.text(ac, "cbc:ChargeIndicator") or "").lower() in ("true", "1")
-        f = f"{field}[{i}]"
-        data: dict[str, Any] = {
-            "amount": _or0(r.dec(ac, "cbc:Amount", f + ".amount")),
-            "base_amount": r.dec(ac, "cbc:BaseAmount", f + ".baseAmount"),
-            "percentage": r.dec(ac, "cbc:MultiplierFactorNumeric", f + ".percentage"),
-            "reason": r.text(ac, "cbc:AllowanceChargeReason"),
-            "reason_code": r.text(ac, "cbc:AllowanceChargeReasonCode"),
-        }
-        if doc_level:
-            data["vat_category"] = r.text(ac, "cac:TaxCategory/cbc:ID") or ""
-            data["vat_rate"] = r.dec(ac, "cac:TaxCategory/cbc:Percent", f + ".vatRate")
-            item = DocumentAllowanceCharge(**data)
-        else:
-            item = LineAllowanceCharge(**data)
-        (charges if is_charge else allowances).append(item)
-    return allowances, charges
-
-
 def _ubl_period(r: _R, el: Any, field: str) -> Period | None:
     if el is None:
         return None
@@ -851,7 +839,8 @@ def parse_ubl(root: Any) -> Invoice:
             if (mandate or sepa or debited) else None,
         )
     data["payment_terms"] = r.text(root, "cac:PaymentTerms/cbc:Note")
-    data["allowances"], data["charges"] = _ubl_allowance_charges(r, root, True, "allowancesCharges")
+    data["allowances"], data["charges"] = _allowance_charges(
+        r, r.all(root, "cac:AllowanceCharge"), _UBL_AC, True, "allowancesCharges")
     breakdown = []
     tax_total = tax_acc = None
     for tt in r.all(root, "cac:TaxTotal"):
@@ -897,7 +886,8 @@ def parse_ubl(root: Any) -> Invoice:
         price = r.first(li, "cac:Price")
         bq = r.first(price, "cbc:BaseQuantity") if price is not None else None
         pac = r.first(price, "cac:AllowanceCharge") if price is not None else None
-        allowances, charges = _ubl_allowance_charges(r, li, False, f + ".allowances")
+        allowances, charges = _allowance_charges(
+            r, r.all(li, "cac:AllowanceCharge"), _UBL_AC, False, f + ".allowances")
         obj = None
         for dr in r.all(li, "cac:DocumentReference"):
             if r.text(dr, "cbc:DocumentTypeCode") == "130":

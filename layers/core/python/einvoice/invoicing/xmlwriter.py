@@ -14,7 +14,6 @@ class XmlBuilder:
     def __init__(self, namespaces: dict[str, str]) -> None:
         from lxml import etree  # lazy: keeps module import cheap for cold starts
 
-        self.etree = etree
         self._subelement = etree.SubElement
         self._ns = namespaces
         self._clark: dict[str, str] = {}

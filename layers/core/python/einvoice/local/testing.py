@@ -20,10 +20,9 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
     from einvoice.accounts.service import clear_cache
     from einvoice.adapters.aws.clients import reset_clients
     from einvoice.local import dispatch, mailbox
-    from einvoice.settings import ENV, reset_settings
+    from einvoice.settings import reset_settings
 
     config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-    saved = {k: os.environ.get(k) for k in ENV.values()}
     with mock_aws(config=config):
         dispatch.install()
         dispatch.register_manifest()
@@ -35,20 +34,35 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
         reset_settings()
         clear_cache()
         booted = bootstrap(Settings(), extra_substitutions)
-        os.environ.update(booted.settings.to_env())
-        reset_settings()
         try:
-            yield booted
+            with exported(booted.settings):
+                try:
+                    yield booted
+                finally:
+                    _drain_executions()
         finally:
-            _drain_executions()
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-            reset_settings()
             reset_clients()
             clear_cache()
+
+
+@contextmanager
+def exported(settings: Settings) -> Iterator[Settings]:
+    """Export ``settings`` to the process environment (what a deployed Lambda reads), for the block;
+    the previous environment and settings cache are restored afterwards."""
+    from einvoice.settings import ENV, reset_settings
+
+    saved = {k: os.environ.get(k) for k in ENV.values()}
+    os.environ.update(settings.to_env())
+    reset_settings()
+    try:
+        yield settings
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings()
 
 
 def _drain_executions(timeout_seconds: float = 15.0) -> None:

@@ -71,3 +71,12 @@ def table(name: str, settings: Settings | None = None) -> Any:
 def reset_clients() -> None:
     with _lock:
         _cache.clear()
+
+
+CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` ("" for any other exception)."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code", "") or ""
