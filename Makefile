@@ -27,7 +27,7 @@ $(STAMP):
 install: $(STAMP) ## Install Python packages (lock file) and system packages (Tesseract, poppler, fonts)
 
 run: install ## Start the whole platform locally (API on :3000, local AWS on :4566)
-	$(PY) -m einvoice.local
+	$(PY) -m local
 
 test: install ## Run every test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -66,13 +66,13 @@ openapi: install ## Regenerate docs/openapi.json from the handlers
 	$(PY) -m einvoice.api.openapi docs/openapi.json
 
 lint: install ## ruff + statelint + cfn-lint on a fresh synth
-	$(PY) -m ruff check layers functions infra tests bench
+	$(PY) -m ruff check layers functions infra tests bench local
 	$(PY) -m infra.synth build/lint-cdk.out >/dev/null
 	.venv/bin/cfn-lint build/lint-cdk.out/*.template.json
 	for f in statemachines/*.asl.json; do .venv/bin/statelint $$f || exit 1; done
 
 format: install ## ruff format
-	$(PY) -m ruff format layers functions infra tests bench
+	$(PY) -m ruff format layers functions infra tests bench local
 
 lock: ## Re-resolve requirements.lock from pyproject.toml
 	$(UV) pip compile -q pyproject.toml --extra dev -o requirements.lock --python $(PY)

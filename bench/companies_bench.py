@@ -36,7 +36,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
 
 
 def _free_port() -> int:
@@ -397,7 +396,7 @@ def _search_fake(args) -> int:
 
 
 def _create_resources(s) -> None:
-    from einvoice.local.bootstrap import create_buckets, create_tables
+    from local.bootstrap import create_buckets, create_tables
 
     create_tables(s)  # both skip what already exists
     create_buckets(s)

@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
 
 
 def call(method, url, key=None, body=None):
@@ -33,7 +32,7 @@ def call(method, url, key=None, body=None):
 
 def main(n: int = 50) -> int:
     from einvoice.directory.seed import LOCAL_SEED, LOCAL_SEED_UNITS, generate_seed
-    from einvoice.local.platform import LocalPlatform
+    from local.platform import LocalPlatform
 
     t0 = time.perf_counter()
     platform = LocalPlatform(api_port=0, aws_port=0, quiet=True).start()

@@ -43,7 +43,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 PEER_VENV = REPO / "build" / "bench-venv-ads"
 PEER_SCRIPT = Path(__file__).resolve().parent / "generation_peer_ads.py"
-sys.path.insert(0, str(REPO / "layers" / "core" / "python"))
 
 SELLER_SIREN = "732829320"
 BUYER_SIREN = "552100554"

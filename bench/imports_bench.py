@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
 
 SNIPPET = (
     "import time; c=time.process_time(); t=time.perf_counter(); import {module}; "

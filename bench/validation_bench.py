@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "layers/core/python"))
 CORPUS = (REPO / "../shared/corpus").resolve()
 FOLDERS = ("xp-z12-french-ctc", "en16931-cen", "zugferd-corpus", "akretion-factur-x")
 

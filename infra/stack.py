@@ -2,7 +2,7 @@
 
 * tables and buckets: ``einvoice.resources``
 * Lambdas, API routes, event sources, permissions: ``einvoice.routes`` (the route manifest)
-* state machines: ``statemachines/*.asl.json`` with the substitutions of ``einvoice.local.bootstrap``
+* state machines: ``statemachines/*.asl.json`` with the substitutions of ``local.bootstrap``
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ from aws_cdk import (
 from constructs import Construct
 
 from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, TABLES
-from einvoice.routes import FUNCTIONS, STATE_MACHINES, Function
+from einvoice.routes import FUNCTIONS, STATE_MACHINES
+from einvoice.routing import Function
 from einvoice.settings import ENV
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,8 +3,8 @@
 from aws_lambda_powertools.event_handler import Response
 
 from einvoice.api.http import ApiApp
-from einvoice.invoices import service
-from einvoice.invoices.models import InvoiceCreate, InvoiceOut
+from einvoice.invoicing import service
+from einvoice.invoicing.models import InvoiceCreate, InvoiceOut
 
 app = ApiApp()
 

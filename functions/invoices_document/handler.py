@@ -5,7 +5,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from einvoice.api.http import ApiApp
-from einvoice.invoices import service
+from einvoice.invoicing import service
 
 app = ApiApp()
 

@@ -1,8 +1,8 @@
 """GET /v1/invoices/{id}: one invoice draft of the tenant."""
 
 from einvoice.api.http import ApiApp
-from einvoice.invoices import service
-from einvoice.invoices.models import InvoiceOut
+from einvoice.invoicing import service
+from einvoice.invoicing.models import InvoiceOut
 
 app = ApiApp()
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from einvoice.api.http import ApiApp
-from einvoice.invoices import service
+from einvoice.invoicing import service
 
 app = ApiApp()
 

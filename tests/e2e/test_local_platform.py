@@ -37,7 +37,6 @@ def _get(url, key=None):
 def _directory_sirens(n: int) -> list[str]:
     """Active, VAT-liable SIRENs with no reception platform yet, from the directory data set the
     local platform always generates (the ../shared fixture may be absent, e.g. on a bare clone)."""
-    sys.path.insert(0, str(ROOT / "layers" / "core" / "python"))
     from einvoice.directory import seed
 
     out: list[str] = []
@@ -68,7 +67,7 @@ def platform(tmp_path_factory):
     log = tmp_path_factory.mktemp("e2e") / "platform.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "einvoice.local", "--port", str(api_port), "--aws-port", str(aws_port)],
+            [sys.executable, "-m", "local", "--port", str(api_port), "--aws-port", str(aws_port)],
             cwd=tmp_path_factory.mktemp("cwd"),
             env=env,
             stdout=out,

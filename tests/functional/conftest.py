@@ -1,6 +1,6 @@
 import pytest
 
-from einvoice.local.testing import local_aws
+from local.testing import local_aws
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def api(aws):
     """The REST API as API Gateway would serve it (WSGI, no socket)."""
     from werkzeug.test import Client
 
-    from einvoice.local.server import LocalApi
+    from local.server import LocalApi
 
     return Client(LocalApi())
 

@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from einvoice.local import dispatch
-from einvoice.local.bootstrap import ACCOUNT_ID, function_arn
-from einvoice.local.bootstrap import _empty_zip as _zip
+from local import dispatch
+from local.bootstrap import ACCOUNT_ID, function_arn
+from local.bootstrap import _empty_zip as _zip
 
 
 class FlakyError(Exception):

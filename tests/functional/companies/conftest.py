@@ -14,7 +14,7 @@ from companies_testdata import DIRECTORY_CSV
 
 def create_resources(settings) -> None:
     """The platform's tables and buckets, from the same descriptions as the local platform and CDK."""
-    from einvoice.local.bootstrap import create_buckets, create_tables
+    from local.bootstrap import create_buckets, create_tables
 
     create_tables(settings)
     create_buckets(settings)
@@ -28,8 +28,8 @@ def env():
     from einvoice.adapters.aws.clients import reset_clients
     from einvoice.directory.cache import reset_directory_cache
     from einvoice.directory.loader import load_csv
-    from einvoice.local.testing import exported
     from einvoice.settings import Settings, reset_settings
+    from local.testing import exported
 
     with mock_aws():
         reset_clients()

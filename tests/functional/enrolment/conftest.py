@@ -2,7 +2,7 @@
 dispatcher, fast Retry/Wait, the data table / archive bucket / SES identity, and the real ASL.
 
 The dispatcher below is the minimal version of local-aws.md §1.5 (to be swapped for the shared
-``einvoice.local.dispatch`` module when it exists): ``LambdaSimpleBackend.invoke`` is replaced by a
+``local.dispatch`` module when it exists): ``LambdaSimpleBackend.invoke`` is replaced by a
 lookup of the function name in ``HANDLERS``; an exception is returned as
 ``x-amz-function-error: Unhandled`` + ``{errorType, errorMessage}`` so ASL Retry/Catch match the
 exception's class name.
@@ -216,7 +216,7 @@ class Platform(SimpleNamespace):
 
 def _create_resources(settings) -> None:
     """Tables, buckets (archive under Object Lock) and the SES identity, as the local platform makes them."""
-    from einvoice.local.bootstrap import create_buckets, create_ses_identity, create_tables
+    from local.bootstrap import create_buckets, create_ses_identity, create_tables
 
     create_tables(settings)
     create_buckets(settings)
@@ -245,7 +245,7 @@ def moto_env(seal_dir):
 
     from einvoice.adapters.aws.clients import reset_clients
     from einvoice.enrolment import tasks
-    from einvoice.manifest_enrolment import FUNCTIONS
+    from einvoice.enrolment.routes import FUNCTIONS
     from einvoice.settings import Settings
 
     current: dict[str, Any] = {}
@@ -302,7 +302,7 @@ def aws():
     """Overrides ``tests/functional/conftest.py::aws`` for this directory: the same local AWS, with the
     enrolment service's cached default dependencies dropped before and after."""
     from einvoice.enrolment.service import reset_default_deps
-    from einvoice.local.testing import local_aws
+    from local.testing import local_aws
 
     reset_default_deps()
     with local_aws() as booted:

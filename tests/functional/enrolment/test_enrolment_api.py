@@ -40,7 +40,7 @@ def _poll(fn, timeout=120.0, every=0.2, what=""):
 
 
 def _code(eid: str) -> str:
-    from einvoice.local import mailbox
+    from local import mailbox
 
     for m in reversed(mailbox.messages()):
         if eid in (m.get("text") or ""):

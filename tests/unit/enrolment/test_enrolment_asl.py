@@ -30,8 +30,8 @@ def test_statelint_passes():
 
 
 def test_substitutions_match_the_tasks_and_the_manifest():
+    from einvoice.enrolment.routes import FUNCTIONS, STATE_MACHINES
     from einvoice.enrolment.tasks import TASKS
-    from einvoice.manifest_enrolment import FUNCTIONS, STATE_MACHINES
 
     found = set(re.findall(r"\$\{(\w+)\}", ASL.read_text()))
     assert found == SUBSTITUTIONS

@@ -98,7 +98,7 @@ def test_unknown_enrolment_is_404(call):
 
 
 def test_every_manifest_function_has_a_handler():
-    from einvoice.manifest_enrolment import FUNCTIONS
+    from einvoice.enrolment.routes import FUNCTIONS
 
     for fn in FUNCTIONS:
         module = importlib.import_module(fn.module)

@@ -62,7 +62,7 @@ def test_manifest_is_complete_whatever_module_is_imported_first():
     import sys
 
     code = (
-        "import einvoice.manifest_enrolment, einvoice.routes as r; "
+        "import einvoice.enrolment.routes, einvoice.routes as r; "
         "names = {f.name for f in r.FUNCTIONS}; "
         "paths = {route.path for route, _ in r.routes()}; "
         "print('enrolment_start' in names, '/v1/enrolments' in paths, len(r.FUNCTIONS))"

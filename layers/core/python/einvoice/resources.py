@@ -1,6 +1,6 @@
 """The platform's stateful resources, described once.
 
-The CDK stack (``infra/``) and the local bootstrap (``einvoice.local.bootstrap``) both build
+The CDK stack (``infra/``) and the local bootstrap (``local.bootstrap``) both build
 their tables and buckets from these descriptions, so local and AWS cannot drift.
 
 Key design (every tenant-owned item is scoped by the account in its partition key, so no

@@ -57,12 +57,12 @@ class _BackendBatchWriter:
     def __init__(self, region: str) -> None:
         from moto.dynamodb.models import dynamodb_backends
 
-        from einvoice.local.bootstrap import ACCOUNT_ID
+        from local.bootstrap import ACCOUNT_ID
 
         self.backend = dynamodb_backends[ACCOUNT_ID][region]
 
     def batch_write_item(self, RequestItems: dict) -> dict:  # noqa: N803 - boto3's parameter name
-        from einvoice.local.dispatch import _ddb_lock
+        from local.dispatch import _ddb_lock
 
         with _ddb_lock:
             for table, requests in RequestItems.items():
@@ -90,10 +90,10 @@ class LocalPlatform:
         from werkzeug.serving import make_server
 
         from einvoice.adapters.aws.clients import reset_clients
-        from einvoice.local import dispatch, mailbox
-        from einvoice.local.bootstrap import bootstrap
-        from einvoice.local.server import LocalApi
         from einvoice.settings import reset_settings
+        from local import dispatch, mailbox
+        from local.bootstrap import bootstrap
+        from local.server import LocalApi
 
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self.moto.start()
@@ -203,7 +203,7 @@ class LocalPlatform:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m einvoice.local", description="Run the platform locally")
+    parser = argparse.ArgumentParser(prog="python -m local", description="Run the platform locally")
     parser.add_argument("--port", type=int, default=int(os.environ.get("EINVOICE_API_PORT", "3000")))
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("EINVOICE_AWS_PORT", "4566")))
     parser.add_argument("--no-directory-seed", action="store_true")

@@ -1,8 +1,8 @@
-"""Route / function fragment of the invoicing area (merged by ``einvoice.routes``)."""
+"""Route / function routes and functions of the invoicing area (merged by ``einvoice.routes``)."""
 
 from __future__ import annotations
 
-from einvoice.routes import Function, Route
+from einvoice.routing import Function, Route
 
 FUNCTIONS = (
     Function(

@@ -19,7 +19,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from einvoice.local import dispatch, mailbox
+from local import dispatch, mailbox
 
 BINARY_TYPES = ("application/pdf", "application/octet-stream", "image/", "multipart/form-data", "application/zip")
 

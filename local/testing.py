@@ -9,8 +9,8 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
-from einvoice.local.bootstrap import Bootstrapped, bootstrap
 from einvoice.settings import Settings
+from local.bootstrap import Bootstrapped, bootstrap
 
 
 @contextmanager
@@ -19,8 +19,8 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
 
     from einvoice.accounts.service import clear_cache
     from einvoice.adapters.aws.clients import reset_clients
-    from einvoice.local import dispatch, mailbox
     from einvoice.settings import reset_settings
+    from local import dispatch, mailbox
 
     config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
     with mock_aws(config=config):

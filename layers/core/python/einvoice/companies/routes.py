@@ -1,8 +1,8 @@
-"""Route / function fragment of the companies and directory area (merged by ``einvoice.routes``)."""
+"""Routes and functions of the companies area: companies and bulk CSV imports (merged by ``einvoice.routes``)."""
 
 from __future__ import annotations
 
-from einvoice.routes import Function, Route, StateMachine
+from einvoice.routing import Function, Route, StateMachine
 
 FUNCTIONS = (
     Function("companies_create", routes=(Route("POST", "/v1/companies", summary="Create a company"),),
@@ -27,10 +27,6 @@ FUNCTIONS = (
              description="Import task: validate and write chunks"),
     Function("company_import_fail", access=("data:rw", "drop:rw"), asl_substitutions=("ImportFailFunctionArn",),
              description="Import task: mark the import failed"),
-    Function("directory_siren", routes=(Route("GET", "/v1/directory/siren/{siren}", summary="Directory: legal unit"),),
-             access=("tenancy:r", "directory:r"), memory_mb=256, description="Directory lookup by SIREN"),
-    Function("directory_siret", routes=(Route("GET", "/v1/directory/siret/{siret}", summary="Directory: establishment"),),
-             access=("tenancy:r", "directory:r"), memory_mb=256, description="Directory lookup by SIRET"),
 )
 
 STATE_MACHINES = (StateMachine("company-import", "import_state_machine_arn"),)

@@ -1,4 +1,4 @@
-"""Route / function fragment of the enrolment area (merged by ``einvoice.routes``).
+"""Route / function routes and functions of the enrolment area (merged by ``einvoice.routes``).
 
 Task functions are wired to ``statemachines/enrolment.asl.json`` by their ``asl_substitutions``;
 each handler calls the task function of the same substitution in ``einvoice.enrolment.tasks.TASKS``.
@@ -6,7 +6,7 @@ each handler calls the task function of the same substitution in ``einvoice.enro
 
 from __future__ import annotations
 
-from einvoice.routes import Function, Route, StateMachine
+from einvoice.routing import Function, Route, StateMachine
 
 # Production wait for the code: long enough for the 10-minute code plus 3 resends.
 OTP_TIMEOUT_SECONDS = 2700

@@ -17,7 +17,7 @@ from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, TABLES
 from einvoice.settings import Settings
 
 ACCOUNT_ID = "123456789012"
-ROOT = Path(__file__).resolve().parents[5]  # repo root (layers/core/python/einvoice/local/bootstrap.py)
+ROOT = Path(__file__).resolve().parents[1]  # repo root (local/bootstrap.py)
 STATEMACHINES_DIR = ROOT / "statemachines"
 _SUBST = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from einvoice.errors import BadRequestError, ConflictError, ErrorDetail, InvalidInputError, NotFoundError
-from einvoice.invoices.models import InvoiceCreate, InvoiceOut
+from einvoice.invoicing.models import InvoiceCreate, InvoiceOut
 from einvoice.settings import Settings, get_settings
 from einvoice.tenancy import Tenant
 

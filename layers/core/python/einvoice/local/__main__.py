@@ -1,5 +1,0 @@
-import sys
-
-from einvoice.local.platform import main
-
-sys.exit(main())

@@ -1,0 +1,53 @@
+"""Types of the route manifest (``einvoice.routes`` assembles the list from each area's ``routes.py``).
+
+A ``Function`` is one Lambda (code in ``functions/<name>/handler.py``, entry ``lambda_handler``).
+It serves zero or more HTTP ``Route`` s (API Gateway REST, proxy integration) and may be a
+Step Functions task or an S3 event target. ``access`` lists what its least-privilege role may do:
+
+* ``tenancy:r`` / ``tenancy:rw``, ``data:r`` / ``data:rw``, ``directory:r`` / ``directory:rw``,
+  ``idempotency:rw`` -- DynamoDB tables (``einvoice.resources.TABLES``)
+* ``archive:r`` / ``archive:w`` -- the Object Lock archive bucket; ``drop:r`` / ``drop:rw`` -- the CSV drop bucket
+* ``ses:send`` -- send e-mail from the platform identity
+* ``sfn:start:<machine>`` -- start executions of a state machine; ``sfn:callback`` -- SendTask*
+* ``apigw:keys`` -- create API keys and usage-plan keys (operator functions only)
+* ``textract`` -- Textract document analysis
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    auth: str = "api_key"  # "api_key" | "none"
+    summary: str = ""
+    binary: bool = False  # the response may be a binary document (PDF)
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    routes: tuple[Route, ...] = ()
+    access: tuple[str, ...] = ()
+    timeout_seconds: int = 29
+    memory_mb: int = 512
+    description: str = ""
+    # Step Functions: the substitution name used in statemachines/*.asl.json for this function's ARN
+    asl_substitutions: tuple[str, ...] = ()
+    # S3 event source: ("drop", ".csv") means object-created events of that bucket with that suffix
+    s3_trigger: tuple[str, str] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        return f"functions.{self.name}.handler"
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    name: str  # statemachines/<name>.asl.json
+    setting: str  # Settings field receiving its ARN
+    substitutions: dict[str, str] = field(default_factory=dict)  # non-function substitutions

@@ -1,0 +1,5 @@
+import sys
+
+from local.platform import main
+
+sys.exit(main())
