@@ -40,6 +40,10 @@ class Function:
     # S3 event source: ("drop", ".csv") means object-created events of that bucket with that suffix
     s3_trigger: tuple[str, str] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # Heavy dependency groups this function's code needs beyond the base layer (packaging attaches
+    # only these): "validation" (saxonche + rule artefacts), "render" (typst + fonts),
+    # "seal" (pyHanko, cryptography), "ocr" (OCR / image tools). Empty = base layer only.
+    needs: tuple[str, ...] = ()
 
     @property
     def module(self) -> str:
