@@ -77,7 +77,7 @@ def lambda_dispatch(handlers: dict[str, Callable[[dict], Any]]):
 
 # ---- fakes -------------------------------------------------------------------------------------
 class FakeDirectory:
-    """DirectoryPort: records lines; ``transient[siren] = n`` fails n times, ``permanent`` always."""
+    """DirectoryRegistrar: records lines; ``transient[siren] = n`` fails n times, ``permanent`` always."""
 
     def __init__(self) -> None:
         self.lines: dict[str, tuple[str, str | None, str]] = {}

@@ -98,6 +98,6 @@ def _create_key(args) -> int:
     s = _settings(args)
     return _run(
         lambda: service.create_api_key(
-            args.partner, args.account, value=args.value, registry=service.ApiGatewayKeyRegistry(s), settings=s
+            args.partner, args.account, value=args.value, settings=s
         )
     )

@@ -1,7 +1,8 @@
-"""Tenancy records in the ``tenancy`` table and API key resolution.
+"""Tenancy use cases: partners, accounts (with secondary accounts), API keys, tenant resolution.
 
-Key design (see ``einvoice.resources``): ``PARTNER#<id>``, ``ACCOUNT#<id>``, ``APIKEY#<apiKeyId>``
-and ``KEYHASH#<sha256(value)>`` (lets the local server enforce keys the way API Gateway does).
+Storage and key enforcement are ports (``ports.py``): the tenancy table and API Gateway in AWS and
+locally (``dynamodb.py``), in-memory fakes in unit tests (``memory.py``). Every function takes an
+optional ``repo`` / ``registry``; by default the DynamoDB adapters of ``settings`` are used.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import secrets
 import threading
 import time
 import uuid
-from typing import Any, Protocol
+from typing import Any
 
 from einvoice.accounts.models import AccountOut, CreatedKey, MeOut, PartnerOut
+from einvoice.accounts.ports import KeyRegistry, TenancyRepository
 from einvoice.errors import ConflictError, ErrorDetail, ForbiddenError, InvalidInputError, NotFoundError
-from einvoice.settings import Settings, get_settings
 from einvoice.tenancy import Tenant
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -25,31 +26,12 @@ _cache: dict[str, tuple[float, Tenant | None]] = {}
 _cache_lock = threading.Lock()
 
 
-class KeyRegistry(Protocol):
-    """Where API keys are enforced (API Gateway usage plans in AWS; moto's control plane locally)."""
+def _repo(repo: TenancyRepository | None, settings) -> TenancyRepository:
+    if repo is not None:
+        return repo
+    from einvoice.accounts.dynamodb import DynamoTenancyRepository
 
-    def create_key(self, name: str, value: str) -> str: ...
-
-
-class ApiGatewayKeyRegistry:
-    def __init__(self, settings: Settings | None = None) -> None:
-        self.settings = settings or get_settings()
-
-    def create_key(self, name: str, value: str) -> str:
-        from einvoice.adapters.aws.clients import client
-
-        apigw = client("apigateway", self.settings)
-        key = apigw.create_api_key(name=name, value=value, enabled=True)
-        if self.settings.usage_plan_id:
-            apigw.create_usage_plan_key(usagePlanId=self.settings.usage_plan_id, keyId=key["id"], keyType="API_KEY")
-        return key["id"]
-
-
-def _table(settings: Settings | None = None):
-    from einvoice.adapters.aws.clients import table
-
-    s = settings or get_settings()
-    return table(s.tenancy_table, s)
+    return DynamoTenancyRepository(settings)
 
 
 def key_hash(value: str) -> str:
@@ -64,58 +46,50 @@ def _check_id(field: str, value: str) -> None:
         )
 
 
-def create_partner(partner_id: str, name: str, branding: dict[str, str] | None = None, *, settings=None) -> PartnerOut:
+def create_partner(partner_id: str, name: str, branding: dict[str, str] | None = None, *, settings=None,
+                   repo: TenancyRepository | None = None) -> PartnerOut:
     """Create a partner (idempotent: the same id and name again returns the existing partner)."""
     _check_id("partnerId", partner_id)
-    t = _table(settings)
-    item = {"pk": f"PARTNER#{partner_id}", "sk": "PARTNER", "name": name, "branding": branding or {}}
-    existing = t.get_item(Key={"pk": item["pk"], "sk": "PARTNER"}).get("Item")
-    if existing:
+    r = _repo(repo, settings)
+    if not r.put_partner(partner_id, {"name": name, "branding": branding or {}, "createdAt": _now()}):
+        existing = r.get_partner(partner_id) or {}
         if existing.get("name") != name:
             raise ConflictError(f"partner {partner_id} already exists with another name")
-    else:
-        t.put_item(Item={**item, "createdAt": _now()})
+        branding = existing.get("branding") or {}
     return PartnerOut(id=partner_id, name=name, branding=branding or {})
 
 
 def create_account(
-    account_id: str, partner_id: str, name: str, parent_account_id: str | None = None, *, settings=None
+    account_id: str, partner_id: str, name: str, parent_account_id: str | None = None, *, settings=None,
+    repo: TenancyRepository | None = None,
 ) -> AccountOut:
     """Create an account under a partner, optionally as a secondary account of a parent account."""
     _check_id("accountId", account_id)
-    t = _table(settings)
-    if not t.get_item(Key={"pk": f"PARTNER#{partner_id}", "sk": "PARTNER"}).get("Item"):
+    r = _repo(repo, settings)
+    if not r.get_partner(partner_id):
         raise NotFoundError(f"partner {partner_id} not found")
     if parent_account_id:
-        parent = t.get_item(Key={"pk": f"ACCOUNT#{parent_account_id}", "sk": "ACCOUNT"}).get("Item")
+        parent = r.get_account(parent_account_id)
         if not parent or parent.get("partnerId") != partner_id:
             raise NotFoundError(f"parent account {parent_account_id} not found")
-    existing = t.get_item(Key={"pk": f"ACCOUNT#{account_id}", "sk": "ACCOUNT"}).get("Item")
-    if existing:
-        if existing.get("partnerId") != partner_id or existing.get("name") != name:
+    record: dict[str, Any] = {"name": name, "partnerId": partner_id, "createdAt": _now()}
+    if parent_account_id:
+        record["parentAccountId"] = parent_account_id
+    if not r.put_account(account_id, record):
+        existing = r.get_account(account_id) or {}
+        if (existing.get("partnerId"), existing.get("name"), existing.get("parentAccountId")) != (
+            partner_id, name, parent_account_id
+        ):
             raise ConflictError(f"account {account_id} already exists")
-    else:
-        item: dict[str, Any] = {
-            "pk": f"ACCOUNT#{account_id}",
-            "sk": "ACCOUNT",
-            "name": name,
-            "partnerId": partner_id,
-            "gsi1pk": f"PARTNER#{partner_id}",
-            "gsi1sk": f"ACCOUNT#{account_id}",
-            "createdAt": _now(),
-        }
-        if parent_account_id:
-            item["parentAccountId"] = parent_account_id
-        t.put_item(Item=item)
-    return get_account(account_id, settings=settings)
+    return get_account(account_id, settings=settings, repo=r)
 
 
-def get_account(account_id: str, *, settings=None) -> AccountOut:
-    t = _table(settings)
-    item = t.get_item(Key={"pk": f"ACCOUNT#{account_id}", "sk": "ACCOUNT"}).get("Item")
+def get_account(account_id: str, *, settings=None, repo: TenancyRepository | None = None) -> AccountOut:
+    r = _repo(repo, settings)
+    item = r.get_account(account_id)
     if not item:
         raise NotFoundError(f"account {account_id} not found")
-    children = _secondary_accounts(account_id, item["partnerId"], settings)
+    children = sorted(a["id"] for a in r.partner_accounts(item["partnerId"]) if a.get("parentAccountId") == account_id)
     return AccountOut(
         id=account_id,
         name=item["name"],
@@ -125,23 +99,6 @@ def get_account(account_id: str, *, settings=None) -> AccountOut:
     )
 
 
-def _secondary_accounts(account_id: str, partner_id: str, settings=None) -> list[str]:
-    from boto3.dynamodb.conditions import Key
-
-    t = _table(settings)
-    out: list[str] = []
-    kwargs: dict[str, Any] = {
-        "IndexName": "gsi1",
-        "KeyConditionExpression": Key("gsi1pk").eq(f"PARTNER#{partner_id}") & Key("gsi1sk").begins_with("ACCOUNT#"),
-    }
-    while True:
-        page = t.query(**kwargs)
-        out += [i["pk"].split("#", 1)[1] for i in page["Items"] if i.get("parentAccountId") == account_id]
-        if "LastEvaluatedKey" not in page:
-            return sorted(out)
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def create_api_key(
     partner_id: str,
     account_id: str | None = None,
@@ -149,31 +106,35 @@ def create_api_key(
     value: str | None = None,
     registry: KeyRegistry | None = None,
     settings=None,
+    repo: TenancyRepository | None = None,
 ) -> CreatedKey:
     """Create an API key for a partner (partner scope) or one of its accounts (account scope).
 
     Idempotent for a given value: the same value for the same owner returns the same key id.
     """
-    t = _table(settings)
-    if not t.get_item(Key={"pk": f"PARTNER#{partner_id}", "sk": "PARTNER"}).get("Item"):
+    r = _repo(repo, settings)
+    if not r.get_partner(partner_id):
         raise NotFoundError(f"partner {partner_id} not found")
     if account_id:
-        acc = t.get_item(Key={"pk": f"ACCOUNT#{account_id}", "sk": "ACCOUNT"}).get("Item")
+        acc = r.get_account(account_id)
         if not acc or acc.get("partnerId") != partner_id:
             raise NotFoundError(f"account {account_id} not found")
     value = value or "ek_" + secrets.token_urlsafe(30)
     if len(value) < 20:
         raise InvalidInputError("API key values need at least 20 characters", [ErrorDetail("too short", field="value")])
     h = key_hash(value)
-    existing = t.get_item(Key={"pk": f"KEYHASH#{h}", "sk": "APIKEY"}).get("Item")
+    existing = r.get_key_by_hash(h)
     if existing:
         if existing.get("partnerId") != partner_id or existing.get("accountId") != account_id:
             raise ConflictError("this API key value is already in use")
         return CreatedKey(apiKeyId=existing["apiKeyId"], value=value, partnerId=partner_id, accountId=account_id)
-    registry = registry or ApiGatewayKeyRegistry(settings)
+    if registry is None:
+        from einvoice.accounts.dynamodb import ApiGatewayKeyRegistry
+
+        registry = ApiGatewayKeyRegistry(settings)
     name = f"{partner_id}.{account_id or '*'}.{uuid.uuid4().hex[:8]}"
     api_key_id = registry.create_key(name, value)
-    record = {
+    record: dict[str, Any] = {
         "apiKeyId": api_key_id,
         "partnerId": partner_id,
         "scope": "account" if account_id else "partner",
@@ -182,20 +143,19 @@ def create_api_key(
     }
     if account_id:
         record["accountId"] = account_id
-    t.put_item(Item={"pk": f"APIKEY#{api_key_id}", "sk": "APIKEY", **record})
-    t.put_item(Item={"pk": f"KEYHASH#{h}", "sk": "APIKEY", **record})
+    r.put_key(api_key_id, h, record)
     return CreatedKey(apiKeyId=api_key_id, value=value, partnerId=partner_id, accountId=account_id)
 
 
-def key_id_for_value(value: str, *, settings=None) -> str | None:
+def key_id_for_value(value: str, *, settings=None, repo: TenancyRepository | None = None) -> str | None:
     """The API key id of a key value, or None (the local server's stand-in for API Gateway)."""
-    item = _table(settings).get_item(Key={"pk": f"KEYHASH#{key_hash(value)}", "sk": "APIKEY"}).get("Item")
+    item = _repo(repo, settings).get_key_by_hash(key_hash(value))
     if not item or not item.get("enabled", True):
         return None
     return item["apiKeyId"]
 
 
-def resolve_tenant(api_key_id: str | None, *, settings=None) -> Tenant:
+def resolve_tenant(api_key_id: str | None, *, settings=None, repo: TenancyRepository | None = None) -> Tenant:
     """The tenant behind an API key id (cached per container for a minute)."""
     if not api_key_id:
         raise ForbiddenError("Forbidden")
@@ -204,16 +164,16 @@ def resolve_tenant(api_key_id: str | None, *, settings=None) -> Tenant:
         hit = _cache.get(api_key_id)
     if hit and now - hit[0] < _CACHE_TTL_SECONDS and hit[1] is not None:
         return hit[1]
-    t = _table(settings)
-    item = t.get_item(Key={"pk": f"APIKEY#{api_key_id}", "sk": "APIKEY"}).get("Item")
+    r = _repo(repo, settings)
+    item = r.get_key(api_key_id)
     if not item or not item.get("enabled", True):
         raise ForbiddenError("Forbidden")
-    partner = t.get_item(Key={"pk": f"PARTNER#{item['partnerId']}", "sk": "PARTNER"}).get("Item") or {}
+    partner = r.get_partner(item["partnerId"]) or {}
     account_id = item.get("accountId")
     secondary: tuple[str, ...] = ()
     account_name = ""
     if account_id:
-        acc = get_account(account_id, settings=settings)
+        acc = get_account(account_id, repo=r)
         secondary = tuple(acc.secondary_account_ids)
         account_name = acc.name
     tenant = Tenant(
@@ -235,10 +195,10 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def me(tenant: Tenant, *, settings=None) -> MeOut:
-    t = _table(settings)
-    partner = t.get_item(Key={"pk": f"PARTNER#{tenant.partner_id}", "sk": "PARTNER"}).get("Item") or {}
-    account = get_account(tenant.account_id, settings=settings) if tenant.account_id else None
+def me(tenant: Tenant, *, settings=None, repo: TenancyRepository | None = None) -> MeOut:
+    r = _repo(repo, settings)
+    partner = r.get_partner(tenant.partner_id) or {}
+    account = get_account(tenant.account_id, repo=r) if tenant.account_id else None
     return MeOut(
         apiKeyId=tenant.api_key_id,
         scope=tenant.scope,

@@ -194,7 +194,7 @@ class DynamoCompanyAdapter:
 
 
 class DirectoryPackageAdapter:
-    """``DirectoryPort`` of the directory area (``einvoice.directory.cache.get_directory()``),
+    """``DirectoryRegistrar`` over the directory area's ``DirectoryPort`` (``einvoice.directory.cache.get_directory()``),
     resolved on first use. Its contract: an outage raises ``UpstreamUnavailableError`` (the
     register task turns it into ``DirectoryTransientError``, which ASL retries)."""
 

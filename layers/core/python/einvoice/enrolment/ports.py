@@ -45,7 +45,7 @@ class CallbackGoneError(Exception):
     """The task token is no longer valid (the wait timed out or the execution ended)."""
 
 
-class DirectoryPort(Protocol):
+class DirectoryRegistrar(Protocol):
     """Adds our platform's line for a company in the directory (Annuaire).
 
     Raise ``DirectoryTransientError`` for a retryable failure and ``DirectoryRejectedError`` for a
