@@ -289,3 +289,12 @@ def test_compile_time_rewrites_keep_the_findings():
                           for e in saxon.parse_svrl(saxon.transform("br-fr-cdv", node, comp)))
 
         assert findings(optimised) == findings(reference)
+
+
+@pytest.mark.parametrize("process", ["NON_REGULATED", "B2C", "B2BINT", "OUTOFSCOPE"])
+def test_shipped_cl_01_only_accepts_regulated_in_peer_copies(process):
+    """BR-FR-CDV-CL-01 compares ``.`` (the whole context) instead of MDT-2 for every value but REGULATED, so
+    the other listed values fail in pyfrctc 0.24. The builder writes REGULATED (the regulated B2B flow).
+    If a new release fixes the rule, this test fails and the note in docs/decisions.md must go."""
+    report = cdar_validation.validate(cdar_xml.to_xml(dataclasses.replace(P204, business_process=process)))
+    assert report.rule_ids("fatal") == {"BR-FR-CDV-CL-01_MDT-2"}
