@@ -113,7 +113,8 @@ class LocalPlatform:
         mailbox.install()
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        base = Settings(endpoint_url=endpoint, state_dir=str(self.state_dir.resolve()))
+        base = Settings(endpoint_url=endpoint, state_dir=str(self.state_dir.resolve()),
+                        webhooks_allow_loopback_http=True)  # the local sink page is on loopback http
         booted = bootstrap(base)
         self.settings = booted.settings
         os.environ["AWS_ENDPOINT_URL"] = endpoint

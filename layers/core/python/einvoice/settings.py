@@ -35,6 +35,7 @@ ENV: dict[str, str] = {
     "french_rules_severity": "EINVOICE_FR_RULES_SEVERITY",
     "usage_plan_id": "EINVOICE_USAGE_PLAN_ID",
     "state_dir": "EINVOICE_STATE_DIR",
+    "webhooks_allow_loopback_http": "EINVOICE_WEBHOOKS_ALLOW_LOOPBACK_HTTP",
 }
 
 
@@ -61,6 +62,8 @@ class Settings(BaseModel):
     french_rules_severity: str = Field("fatal", pattern="^(fatal|warning)$")
     usage_plan_id: str = Field("", description="API Gateway usage plan new API keys are attached to")
     state_dir: str = Field("", description="Local only: where test certificates and local state live")
+    webhooks_allow_loopback_http: bool = Field(
+        False, description="Accept http://127.0.0.1 webhook URLs (the local platform's sink); never set in AWS")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

