@@ -151,7 +151,7 @@ def to_out(r: ImportRecord) -> ImportOut:
         to_enrol=r.to_enrol,
         resumes=r.resumes,
         failure=ImportFailure(code=r.failure_code, message=r.failure_message or "") if r.failure_code else None,
-        links=ImportLinks(report=f"/v1/companies/imports/{r.id}/report" if r.report_key else None),
+        links=ImportLinks(report=f"/v1/companies/imports/{r.id}/report" if r.report_key and r.done else None),
         created_at=r.created_at,
         updated_at=r.updated_at,
     )
