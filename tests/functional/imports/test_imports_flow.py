@@ -10,7 +10,7 @@ import json
 import threading
 
 import pytest
-from conftest import headers, wait_execution, wait_stopped
+from imports_api_support import headers, wait_execution, wait_stopped
 from werkzeug.test import Client
 
 from einvoice.errors import UpstreamUnavailableError
