@@ -1,9 +1,9 @@
-"""Import state machine Catch: mark the import FAILED."""
+"""Import state machine Catch: the chunk task itself failed; the import stops (resumable)."""
 
-from einvoice.companies import workflow
+from einvoice.imports import service
 from einvoice.observability import task_handler
 
 
 @task_handler
 def lambda_handler(event, context):
-    return workflow.fail_task(event)
+    return service.stop_task(event)

@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from einvoice.api.http import ApiApp
-from einvoice.companies import workflow
-from einvoice.companies.models import ImportOut
+from einvoice.imports import service
+from einvoice.imports.models import ImportOut
 
 app = ApiApp()
 
@@ -17,7 +17,7 @@ def create_import(
     header: Annotated[str | None, Query(description="true|false: the file has a header line (default: detect)")] = None,
     enrol: Annotated[str | None, Query(description="true|false: select eligible companies for a mass enrolment")] = None,
 ) -> Response[ImportOut]:
-    return app.model_response(202, workflow.begin_import(app.tenant(), app.raw_body(), header, enrol))
+    return app.model_response(202, service.start_upload(app.tenant(), app.raw_body(), header, enrol))
 
 
 lambda_handler = app.lambda_handler

@@ -209,3 +209,9 @@ def test_csv_import_over_http(platform):
         time.sleep(0.2)
     assert out["state"] == "SUCCEEDED" and out["imported"] == 2 and out["rejected"] == 1
     assert out["errors"][0]["line"] == 3
+    # the per-line report: 303 to a pre-signed URL of the local S3, followed by the client
+    status, report = _get(f"{base}/v1/companies/imports/{import_id}/report", KEYS[1])
+    assert status == 200, report
+    lines = report.decode().splitlines()
+    assert lines[0] == "line,outcome,companyId,field,reason" and len(lines) == 4
+    assert lines[1].startswith("1,created,co_") and lines[3].startswith("3,rejected,,identifier,")

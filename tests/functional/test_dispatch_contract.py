@@ -222,3 +222,33 @@ def test_s3_notification_reaches_the_python_handler(aws):
     key = seen[0]["Records"][0]["s3"]["object"]["key"]
     assert " " not in key, "S3 events carry URL-encoded keys"
     assert unquote_plus(key) == "imports/acc/batch 1.csv"
+
+
+def test_cancelled_transaction_rolls_back_only_what_it_touched(aws):
+    """The local platform's cheaper TransactWriteItems (no whole-table copies) keeps DynamoDB's
+    all-or-nothing semantics and cancellation reasons."""
+    import moto.dynamodb.models as models
+
+    from einvoice.adapters.aws.clients import client
+
+    assert getattr(models.DynamoDBBackend.transact_write_items, "_einvoice_cheap", False)
+    ddb, name = client("dynamodb"), aws.settings.data_table
+    ddb.put_item(TableName=name, Item={"pk": {"S": "T"}, "sk": {"S": "2"}, "v": {"S": "old"}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "T"}, "sk": {"S": "other"}, "v": {"S": "kept"}})
+    actions = [
+        {"Put": {"TableName": name, "Item": {"pk": {"S": "T"}, "sk": {"S": "1"}}}},
+        {"Update": {"TableName": name, "Key": {"pk": {"S": "T"}, "sk": {"S": "2"}}, "UpdateExpression": "SET v = :n",
+                    "ExpressionAttributeValues": {":n": {"S": "new"}}}},
+        {"Put": {"TableName": name, "Item": {"pk": {"S": "T"}, "sk": {"S": "2x"}}}},
+        {"Put": {"TableName": name, "Item": {"pk": {"S": "T"}, "sk": {"S": "other"}},
+                 "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}},
+    ]
+    with pytest.raises(ddb.exceptions.TransactionCanceledException) as exc:
+        ddb.transact_write_items(TransactItems=actions)
+    reasons = exc.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None", "None", "None", "ConditionalCheckFailed"]
+    assert reasons[3]["Item"]["v"] == {"S": "kept"}
+    items = ddb.query(TableName=name, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "T"}})
+    assert {i["sk"]["S"]: i.get("v", {}).get("S") for i in items["Items"]} == {"2": "old", "other": "kept"}
+    ddb.transact_write_items(TransactItems=actions[:3])
+    assert ddb.get_item(TableName=name, Key={"pk": {"S": "T"}, "sk": {"S": "2"}})["Item"]["v"] == {"S": "new"}

@@ -285,18 +285,6 @@ def test_update_changes_options_and_employees_only(env, tenant, directory):
     assert service.get_company(tenant, c.id).to_json() == off.to_json()
 
 
-def test_enrolment_status_transitions(env, tenant, directory):
-    c = service.create_company(tenant, body(ACTIVE), directory=directory)
-    m = service.set_enrolment_status(tenant.account_id, c.id, "MASS_PENDING", enrolment_id="enr-1")
-    assert m.enrolment_state.value == "TO_DO_MULTIPLE"
-    d = service.set_enrolment_status(
-        tenant.account_id, c.id, "DONE", certificate_url="/v1/enrolments/enr-1/certificate"
-    )
-    assert d.enrolment_state.value == "DONE" and d.links.certificate == "/v1/enrolments/enr-1/certificate"
-    with pytest.raises(NotFoundError):
-        service.set_enrolment_status(tenant.account_id, "co_nope", "DONE")
-
-
 # --- list / search ----------------------------------------------------------------------------------------
 
 
@@ -326,7 +314,7 @@ def test_list_is_paginated_in_stable_identifier_order(populated, tenant):
     assert pages == 4
     again, _ = _all_pages(tenant, limit=3)
     assert again == seen
-    assert [c.identifier for c in service.list_companies(tenant, limit=100).items] == seen
+    assert [c.identifier for c in service.search_companies(tenant, limit=100).items] == seen
 
 
 def test_search_by_identifier_prefix_and_exact(populated, tenant):
@@ -394,15 +382,3 @@ def test_companies_for_siren_across_accounts(env, tenant, other_tenant, director
     found = {f["companyId"]: f for f in service.companies_for_siren(OTHER_PA)}  # other tests' accounts too
     assert found[a.id]["accountId"] == tenant.account_id and found[b.id]["accountId"] == other_tenant.account_id
     assert all(f["identifier"].startswith(OTHER_PA) for f in found.values())
-
-
-def test_search_from_query_parameters(populated, tenant):
-    page = service.search_from_query(tenant, {"identifier": ACTIVE, "exact": "true", "limit": "5"})
-    assert [c.identifier for c in page.items] == [ACTIVE]
-    page = service.search_from_query(tenant, {"name": "dupont", "limit": "2"})
-    nxt = service.search_from_query(tenant, {"name": "dupont", "limit": "2", "nextToken": page.next_token})
-    assert len(page.items) == 2 and nxt.items[0].identifier > page.items[-1].identifier
-    with pytest.raises(InvalidInputError) as exc:
-        service.search_from_query(tenant, {"limit": "ten", "exact": "maybe"})
-    assert sorted(_fields(exc)) == ["exact", "limit"]
-    assert service.search_from_query(tenant, None).to_json()["nextToken"] is None

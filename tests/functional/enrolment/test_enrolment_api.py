@@ -12,7 +12,9 @@ import pytest
 def _seed(aws, account_id: str, n: int) -> list[str]:
     import boto3
 
-    from einvoice.companies import store
+    from einvoice.companies.dynamodb import to_item
+    from einvoice.companies.model import new_company, now_iso
+    from einvoice.directory.models import LegalUnit
 
     ddb = boto3.client("dynamodb", region_name=aws.settings.region)
     ids = []
@@ -20,10 +22,10 @@ def _seed(aws, account_id: str, n: int) -> list[str]:
 
     for i in range(n):
         siren = siren_for(5000 + i)
-        item = store.build_item(account_id=account_id, identifier_type="SIREN", identifier=siren, employees="11-20",
-                                purchase_invoices=True, purchase_payment=False, sales_invoices=True,
-                                duplicate_control=False, name=f"Entreprise {i} SA", vat_liable=True,
-                                status="A", reception_platform=None, now=store.now_iso())
+        item = to_item(new_company(account_id=account_id, identifier_type="SIREN", identifier=siren,
+                                   employees="11-20", purchase_invoices=True, purchase_payment=False,
+                                   sales_invoices=True, duplicate_control=False,
+                                   record=LegalUnit(siren, f"Entreprise {i} SA", True, "A"), now=now_iso()))
         ddb.put_item(TableName=aws.settings.data_table, Item=item)
         ids.append(item["id"]["S"])
     return ids

@@ -36,11 +36,11 @@ def test_happy_path_single_company(make_platform):
     assert company["enrolmentStatus"] == "DONE" and company["enrolmentId"] == eid
     assert company["certificateUrl"] == f"/v1/enrolments/{eid}/certificate"
     # the companies area shows it: derived state DONE with the certificate link
-    from einvoice.companies.store import to_out
+    from einvoice.companies.dynamodb import from_item
 
     raw = p.ddb.get_item(TableName=p.settings.data_table,
                          Key={"pk": {"S": f"ACC#{p.account_id}"}, "sk": {"S": f"COMPANY#{cid}"}})["Item"]
-    shown = to_out(raw).model_dump(mode="json", by_alias=True)
+    shown = from_item(raw).to_out().model_dump(mode="json", by_alias=True)
     assert shown["enrolmentState"] == "DONE"
     assert f"/v1/enrolments/{eid}/certificate" in json.dumps(shown)
     # the certificate is the sealed PDF, trusted with the test root

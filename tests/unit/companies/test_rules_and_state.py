@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from einvoice.companies import rules
+from einvoice.companies.model import company_id, normalize_name, request_hash
 from einvoice.companies.models import EnrolmentState, derive_enrolment_state
-from einvoice.companies.store import company_id, normalize_name, request_hash
 from einvoice.directory.models import Establishment, LegalUnit
 
 SIREN = "641989900"

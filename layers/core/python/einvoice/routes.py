@@ -15,6 +15,7 @@ AREAS: tuple[str, ...] = (
     "api",
     "accounts",
     "companies",
+    "imports",
     "directory",
     "invoicing",
     "enrolment",

@@ -1,1 +1,1 @@
-"""Companies of an account: models, rules, service (create/get/update/search), CSV import."""
+"""Companies of an account: model, rules, use cases (create/get/update/search), repository port and adapters."""

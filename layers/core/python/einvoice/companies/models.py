@@ -24,8 +24,8 @@ class EnrolmentState(str, Enum):
     DONE = "DONE"  # enrolled, certificate available
 
 
-# Stored enrolment progress (``enrolmentStatus`` attribute of the company item), written by the
-# enrolment flow (its own issue) through ``service.set_enrolment_status``.
+# Stored enrolment progress (``enrolmentStatus`` of the company): ``MASS_PENDING`` is set by a bulk
+# import with ``enrol=true``; ``DONE`` by the enrolment flow (``einvoice.enrolment.adapters``).
 ENROLMENT_MASS_PENDING = "MASS_PENDING"
 ENROLMENT_DONE = "DONE"
 
@@ -107,32 +107,6 @@ class CompanyOut(_Camel):
 class CompanyPage(_Camel):
     items: list[CompanyOut]
     next_token: str | None = Field(None, alias="nextToken")
-
-    def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True)
-
-
-class ImportError_(_Camel):
-    line: int
-    field: str
-    reason: str
-
-
-class ImportOut(_Camel):
-    id: str
-    state: Literal["RUNNING", "SUCCEEDED", "FAILED"]
-    lines_read: int = Field(alias="linesRead")
-    imported: int
-    rejected: int
-    existing: int = Field(0, description="Lines whose company already existed in the account (not duplicated)")
-    error_count: int = Field(0, alias="errorCount")
-    errors_truncated: bool = Field(False, alias="errorsTruncated")
-    errors: list[ImportError_] = Field(default_factory=list)
-    enrol: bool = False
-    to_enrol: int = Field(0, alias="toEnrol", description="Companies selected for the mass enrolment")
-    created_at: str = Field(alias="createdAt")
-    updated_at: str = Field(alias="updatedAt")
-    failure: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -1,4 +1,4 @@
-"""Companies of an account: create, get, update, list/search, enrolment status.
+"""Companies of an account: create, get, update, search (use cases; storage behind ``CompanyRepository``).
 
 Handlers call these with the caller's ``Tenant`` (``app.tenant()``) and the parsed JSON body.
 Errors (``einvoice.errors``): ``InvalidInputError`` 422 (``details[].field`` names the field,
@@ -21,21 +21,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
 
-from einvoice.adapters.aws.clients import CONDITIONAL_CHECK_FAILED, error_code
-from einvoice.companies import rules, store
+from einvoice.companies import rules
+from einvoice.companies.model import Company, key_hash, new_company, normalize_name, now_iso
 from einvoice.companies.models import (
-    ENROLMENT_DONE,
-    ENROLMENT_MASS_PENDING,
     CompanyIn,
     CompanyOut,
     CompanyPage,
     CompanyUpdate,
 )
+from einvoice.companies.ports import CompanyRepository
 from einvoice.directory.port import DirectoryPort
 from einvoice.errors import (
     BadRequestError,
@@ -61,6 +60,14 @@ def _directory(directory: DirectoryPort | None, settings: Settings) -> Directory
     from einvoice.directory.cache import get_directory
 
     return get_directory(settings)
+
+
+def _repository(repository: CompanyRepository | None, settings: Settings | None) -> CompanyRepository:
+    if repository is not None:
+        return repository
+    from einvoice.companies.dynamodb import DynamoCompanyRepository
+
+    return DynamoCompanyRepository.from_settings(settings or get_settings())
 
 
 def _violations_error(
@@ -115,6 +122,7 @@ def create_company(
     idempotency_key: str | None = None,
     directory: DirectoryPort | None = None,
     settings: Settings | None = None,
+    repository: CompanyRepository | None = None,
 ) -> CompanyOut:
     """``POST /v1/companies`` (201). See the module docstring for the idempotency contract."""
     s = settings or get_settings()
@@ -144,8 +152,7 @@ def create_company(
     record = est if est is not None else unit
     assert record is not None
 
-    now = store.now_iso()
-    item = store.build_item(
+    company = new_company(
         account_id=account_id,
         identifier_type=itype,
         identifier=ident,
@@ -154,60 +161,39 @@ def create_company(
         purchase_payment=data.purchase_payment,
         sales_invoices=data.sales_invoices,
         duplicate_control=data.duplicate_control,
-        name=record.name,
-        vat_liable=record.vat_liable,
-        status=record.status,
-        reception_platform=record.reception_platform,
-        now=now,
+        record=record,
+        now=now_iso(),
         idempotency_key=idempotency_key,
     )
-    client = store.data_client(s)
-    try:
-        client.put_item(
-            TableName=s.data_table,
-            Item=item,
-            ConditionExpression="attribute_not_exists(pk)",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+    existing = _repository(repository, s).create(company)
+    if existing is not None:
+        return _on_duplicate(existing, company, idempotency_key)
+    return company.to_out()
+
+
+def _on_duplicate(existing: Company, attempted: Company, idempotency_key: str | None) -> CompanyOut:
+    if idempotency_key and existing.idempotency_key_hash == key_hash(idempotency_key):
+        if existing.request_hash == attempted.request_hash:
+            return existing.to_out()  # a retry: same company, not a conflict
+        raise ConflictError(
+            "This Idempotency-Key was already used with a different body",
+            [
+                ErrorDetail(
+                    "idempotency key reused with a different body",
+                    field="Idempotency-Key",
+                    extra={"companyId": existing.id},
+                )
+            ],
         )
-    except Exception as exc:
-        if error_code(exc) != CONDITIONAL_CHECK_FAILED:
-            raise
-        existing = getattr(exc, "response", {}).get("Item")
-        if not existing:
-            existing = client.get_item(
-                TableName=s.data_table, Key=store.key(account_id, item["id"]["S"]), ConsistentRead=True
-            ).get("Item")
-        return _on_duplicate(existing or item, item, idempotency_key)
-    return store.to_out(item)
-
-
-def _on_duplicate(existing: dict, attempted: dict, idempotency_key: str | None) -> CompanyOut:
-    cid = existing["id"]["S"]
-    if idempotency_key:
-        key_hash = hashlib.sha256(idempotency_key.encode()).hexdigest()
-        if existing.get("idempotencyKey", {}).get("S") == key_hash:
-            if existing.get("requestHash", {}).get("S") == attempted["requestHash"]["S"]:
-                return store.to_out(existing)  # a retry: same company, not a conflict
-            raise ConflictError(
-                "This Idempotency-Key was already used with a different body",
-                [
-                    ErrorDetail(
-                        "idempotency key reused with a different body",
-                        field="Idempotency-Key",
-                        extra={"companyId": cid},
-                    )
-                ],
-            )
-    ident = existing.get("identifier", {}).get("S", "")
     raise ConflictError(
-        f"A company with identifier {ident} already exists in this account",
+        f"A company with identifier {existing.identifier} already exists in this account",
         [
             ErrorDetail(
                 "a company with this identifier already exists in the account",
                 field="identifier",
                 rule="COMPANY-03",
                 message_fr="une entreprise avec cet identifiant existe déjà dans le compte",
-                extra={"companyId": cid},
+                extra={"companyId": existing.id},
             )
         ],
     )
@@ -224,32 +210,37 @@ def _visible_accounts(tenant: Tenant, include_secondary: bool = True) -> list[st
     return accounts
 
 
-def _find_item(tenant: Tenant, company_id: str, s: Settings, consistent: bool = False) -> dict:
+def _find(tenant: Tenant, company_id: str, repo: CompanyRepository, consistent: bool = False) -> Company:
     if not isinstance(company_id, str) or not company_id.startswith("co_") or len(company_id) > 64:
         raise NotFoundError("No such company")
-    client = store.data_client(s)
-    accounts = _visible_accounts(tenant)
-    out = client.get_item(TableName=s.data_table, Key=store.key(accounts[0], company_id), ConsistentRead=consistent)
-    if "Item" in out:
-        return out["Item"]
-    if len(accounts) > 1:
-        keys = [store.key(a, company_id) for a in accounts[1:100]]
-        resp = client.batch_get_item(RequestItems={s.data_table: {"Keys": keys, "ConsistentRead": consistent}})
-        found = resp.get("Responses", {}).get(s.data_table, [])
-        if found:
-            return found[0]
-    raise NotFoundError("No such company")
+    found = repo.find_in(_visible_accounts(tenant), company_id, consistent=consistent)
+    if found is None:
+        raise NotFoundError("No such company")
+    return found
 
 
-def get_company(tenant: Tenant, company_id: str, *, settings: Settings | None = None) -> CompanyOut:
+def get_company(
+    tenant: Tenant,
+    company_id: str,
+    *,
+    settings: Settings | None = None,
+    repository: CompanyRepository | None = None,
+) -> CompanyOut:
     """``GET /v1/companies/{id}``: the account's (or a secondary account's) company, else 404."""
-    return store.to_out(_find_item(tenant, company_id, settings or get_settings()))
+    return _find(tenant, company_id, _repository(repository, settings)).to_out()
 
 
-_IMMUTABLE = {"identifierType": "identifierType", "identifier": "identifier"}
+_IMMUTABLE = ("identifierType", "identifier")
 
 
-def update_company(tenant: Tenant, company_id: str, body: Any, *, settings: Settings | None = None) -> CompanyOut:
+def update_company(
+    tenant: Tenant,
+    company_id: str,
+    body: Any,
+    *,
+    settings: Settings | None = None,
+    repository: CompanyRepository | None = None,
+) -> CompanyOut:
     """``PATCH /v1/companies/{id}``: options and number of employees only (omitted fields unchanged).
 
     ``identifierType``/``identifier`` may be repeated unchanged (so a client can send the full
@@ -257,19 +248,17 @@ def update_company(tenant: Tenant, company_id: str, body: Any, *, settings: Sett
     COMPANY-01/02. Optimistic concurrency on ``updatedAt`` (retried), so two concurrent updates
     cannot combine into options that break a rule.
     """
-    s = settings or get_settings()
     raw = _body_dict(body)
-    client = store.data_client(s)
-    for attempt in range(4):
-        item = _find_item(tenant, company_id, s, consistent=True)
+    repo = _repository(repository, settings)
+    for _attempt in range(4):
+        current = _find(tenant, company_id, repo, consistent=True)
         immutable_errors = []
         for f in _IMMUTABLE:
             if f in raw:
-                current = item.get(f, {}).get("S")
                 given = raw[f]
                 if f == "identifier" and isinstance(given, str):
                     given = rules.normalize(given)
-                if given != current:
+                if given != (current.identifier if f == "identifier" else current.identifier_type):
                     immutable_errors.append(
                         ErrorDetail(f"{f} cannot be modified", field=f, message_fr=f"{f} ne peut pas être modifié")
                     )
@@ -280,90 +269,25 @@ def update_company(tenant: Tenant, company_id: str, body: Any, *, settings: Sett
         except ValidationError as exc:
             raise _pydantic_error(exc) from None
 
-        def cur(name: str, item: dict = item) -> bool:
-            return bool(item.get(name, {}).get("BOOL"))
+        def pick(new: Any, old: Any) -> Any:
+            return old if new is None else new
 
-        pi = upd.purchase_invoices if upd.purchase_invoices is not None else cur("purchaseInvoices")
-        pp = upd.purchase_payment if upd.purchase_payment is not None else cur("purchasePayment")
-        si = upd.sales_invoices if upd.sales_invoices is not None else cur("salesInvoices")
-        dc = upd.duplicate_control if upd.duplicate_control is not None else cur("duplicateControl")
-        emp = upd.employees if upd.employees is not None else item["employees"]["S"]
-        violations = rules.check_options(pi, pp, si)
+        changed = replace(
+            current,
+            employees=pick(upd.employees, current.employees),
+            purchase_invoices=pick(upd.purchase_invoices, current.purchase_invoices),
+            purchase_payment=pick(upd.purchase_payment, current.purchase_payment),
+            sales_invoices=pick(upd.sales_invoices, current.sales_invoices),
+            duplicate_control=pick(upd.duplicate_control, current.duplicate_control),
+            updated_at=now_iso(),
+        )
+        violations = rules.check_options(changed.purchase_invoices, changed.purchase_payment, changed.sales_invoices)
         if violations:
             raise _violations_error(violations)
-        now = store.now_iso()
-        try:
-            out = client.update_item(
-                TableName=s.data_table,
-                Key={"pk": item["pk"], "sk": item["sk"]},
-                UpdateExpression=(
-                    "SET employees = :e, purchaseInvoices = :pi, purchasePayment = :pp, salesInvoices = :si, "
-                    "duplicateControl = :dc, updatedAt = :now"
-                ),
-                ConditionExpression="attribute_exists(pk) AND updatedAt = :old",
-                ExpressionAttributeValues={
-                    ":e": {"S": emp},
-                    ":pi": {"BOOL": pi},
-                    ":pp": {"BOOL": pp},
-                    ":si": {"BOOL": si},
-                    ":dc": {"BOOL": dc},
-                    ":now": {"S": now},
-                    ":old": item["updatedAt"],
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as exc:
-            if error_code(exc) == CONDITIONAL_CHECK_FAILED and attempt < 3:
-                continue
-            if error_code(exc) == CONDITIONAL_CHECK_FAILED:
-                raise ConflictError("The company is being modified concurrently; retry") from exc
-            raise
-        return store.to_out(out["Attributes"])
+        written = repo.update_options(changed, expected_updated_at=current.updated_at)
+        if written is not None:
+            return written.to_out()
     raise ConflictError("The company is being modified concurrently; retry")
-
-
-def set_enrolment_status(
-    account_id: str,
-    company_id: str,
-    status: str | None,
-    *,
-    enrolment_id: str | None = None,
-    certificate_url: str | None = None,
-    settings: Settings | None = None,
-) -> CompanyOut:
-    """For the enrolment flow: ``MASS_PENDING`` / ``DONE`` (with the certificate link) / ``None`` (to do)."""
-    if status not in (None, ENROLMENT_MASS_PENDING, ENROLMENT_DONE):
-        raise ValueError(f"unknown enrolment status {status!r}")
-    s = settings or get_settings()
-    sets = ["updatedAt = :now"]
-    removes = []
-    values: dict[str, dict] = {":now": {"S": store.now_iso()}}
-    for attr, val, ph in (
-        ("enrolmentStatus", status, ":st"),
-        ("enrolmentId", enrolment_id, ":eid"),
-        ("certificateUrl", certificate_url, ":cert"),
-    ):
-        if val:
-            sets.append(f"{attr} = {ph}")
-            values[ph] = {"S": val}
-        elif attr == "enrolmentStatus" or status is None:
-            removes.append(attr)
-    expr = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-    client = store.data_client(s)
-    try:
-        out = client.update_item(
-            TableName=s.data_table,
-            Key=store.key(account_id, company_id),
-            UpdateExpression=expr,
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-    except Exception as exc:
-        if error_code(exc) == CONDITIONAL_CHECK_FAILED:
-            raise NotFoundError("No such company") from exc
-        raise
-    return store.to_out(out["Attributes"])
 
 
 # --- list / search ----------------------------------------------------------------------------------
@@ -392,20 +316,6 @@ def _decode_token(token: str, fingerprint: str) -> dict:
     return payload
 
 
-def list_companies(
-    tenant: Tenant,
-    *,
-    include_secondary: bool = False,
-    limit: int = DEFAULT_LIMIT,
-    next_token: str | None = None,
-    settings: Settings | None = None,
-) -> CompanyPage:
-    """``GET /v1/companies``: every company of the account, ordered by identifier."""
-    return search_companies(
-        tenant, include_secondary=include_secondary, limit=limit, next_token=next_token, settings=settings
-    )
-
-
 def search_companies(
     tenant: Tenant,
     *,
@@ -417,6 +327,7 @@ def search_companies(
     next_token: str | None = None,
     settings: Settings | None = None,
     counter: OpCounter | None = None,
+    repository: CompanyRepository | None = None,
 ) -> CompanyPage:
     """``GET /v1/companies?identifier=&name=&exact=&includeSecondary=&limit=&nextToken=``.
 
@@ -429,7 +340,6 @@ def search_companies(
     ``MAX_QUERY_PAGES`` calls per request; the result may then hold fewer than ``limit`` items
     with a ``nextToken`` to continue). ``counter`` receives the DynamoDB operations spent.
     """
-    s = settings or get_settings()
     counter = counter if counter is not None else OpCounter()
     details = []
     ident = None
@@ -439,7 +349,7 @@ def search_companies(
             details.append(ErrorDetail("must be 1 to 14 digits (SIREN/SIRET or a prefix)", field="identifier"))
     words: list[str] = []
     if name not in (None, ""):
-        words = store.normalize_name(name).split()
+        words = normalize_name(name).split()
         if not words:
             details.append(ErrorDetail("must contain letters or digits", field="name"))
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
@@ -458,129 +368,53 @@ def search_companies(
         if start_idx >= len(accounts):
             return CompanyPage(items=[], next_token=None)
 
-    client = store.data_client(s)
-    items: list[dict] = []
+    repo = _repository(repository, settings)
+    items: list[Company] = []
+
+    def page_of(found: list[Company], last: Company | tuple[str, str] | None, account_idx: int) -> CompanyPage:
+        token = None
+        if last is not None:
+            pos = (last.identifier, last.id) if isinstance(last, Company) else last
+            token = _encode_token({"v": 1, "a": account_idx, "s": pos[0], "i": pos[1], "f": fingerprint})
+        return CompanyPage(items=[c.to_out() for c in found], next_token=token)
+
+    def next_account(found: list[Company], account_idx: int) -> CompanyPage:
+        token = {"v": 1, "a": account_idx, "s": None, "f": fingerprint}
+        return CompanyPage(items=[c.to_out() for c in found], next_token=_encode_token(token))
+
     for idx in range(start_idx, len(accounts)):
-        acc = accounts[idx]
-        kwargs: dict[str, Any] = {
-            "TableName": s.data_table,
-            "IndexName": "gsi1",
-            "ExpressionAttributeValues": {":p": {"S": store.gsi1pk(acc)}},
-        }
-        if ident:
-            kwargs["KeyConditionExpression"] = "gsi1pk = :p AND " + (
-                "gsi1sk = :i" if exact else "begins_with(gsi1sk, :i)"
-            )
-            kwargs["ExpressionAttributeValues"][":i"] = {"S": ident}
-        else:
-            kwargs["KeyConditionExpression"] = "gsi1pk = :p"
-        if words:
-            kwargs["FilterExpression"] = " AND ".join(f"contains(nameNorm, :n{k})" for k in range(len(words)))
-            for k, w in enumerate(words):
-                kwargs["ExpressionAttributeValues"][f":n{k}"] = {"S": w}
-        if idx == start_idx and start_key is not None:
-            kwargs["ExclusiveStartKey"] = {
-                "pk": {"S": store.account_pk(acc)},
-                "sk": {"S": "COMPANY#" + start_key[1]},
-                "gsi1pk": {"S": store.gsi1pk(acc)},
-                "gsi1sk": {"S": start_key[0]},
-            }
+        after = start_key if idx == start_idx else None
         while True:
             need = limit - len(items)
-            if not words:
-                kwargs["Limit"] = need + 1  # one extra tells whether a next page exists
-            out = client.query(**kwargs)
+            page = repo.query_page(
+                accounts[idx],
+                prefix=ident,
+                exact=exact,
+                words=words,
+                after=after,
+                limit=None if words else need + 1,  # one extra tells whether a next page exists
+            )
             counter.operations += 1
-            counter.items_read += out.get("ScannedCount", 0)
-            page = out.get("Items", [])
-            if len(page) > need:
-                items.extend(page[:need])
-                last = items[-1]
-                token = {"v": 1, "a": idx, "s": last["gsi1sk"]["S"], "i": last["id"]["S"], "f": fingerprint}
-                return CompanyPage(items=[store.to_out(i) for i in items], next_token=_encode_token(token))
-            items.extend(page)
-            lek = out.get("LastEvaluatedKey")
-            if lek is None:
+            counter.items_read += page.scanned
+            if len(page.items) > need:
+                items.extend(page.items[:need])
+                return page_of(items, items[-1], idx)
+            items.extend(page.items)
+            if page.after is None:
                 break
             if counter.operations >= MAX_QUERY_PAGES or len(items) >= limit:
-                # budget spent (or exactly full): continue from where DynamoDB stopped
-                token = {
-                    "v": 1,
-                    "a": idx,
-                    "s": lek["gsi1sk"]["S"],
-                    "i": lek["sk"]["S"][len("COMPANY#") :],
-                    "f": fingerprint,
-                }
-                return CompanyPage(items=[store.to_out(i) for i in items], next_token=_encode_token(token))
-            kwargs["ExclusiveStartKey"] = lek
-        if len(items) >= limit and idx + 1 < len(accounts):
-            token = {"v": 1, "a": idx + 1, "s": None, "f": fingerprint}
-            return CompanyPage(items=[store.to_out(i) for i in items], next_token=_encode_token(token))
-        if counter.operations >= MAX_QUERY_PAGES and idx + 1 < len(accounts):
-            token = {"v": 1, "a": idx + 1, "s": None, "f": fingerprint}
-            return CompanyPage(items=[store.to_out(i) for i in items], next_token=_encode_token(token))
-    return CompanyPage(items=[store.to_out(i) for i in items], next_token=None)
+                return page_of(items, page.after, idx)  # budget spent (or exactly full): continue from there
+            after = page.after
+        if idx + 1 < len(accounts) and (len(items) >= limit or counter.operations >= MAX_QUERY_PAGES):
+            return next_account(items, idx + 1)
+    return CompanyPage(items=[c.to_out() for c in items], next_token=None)
 
 
-def companies_for_siren(siren: str, *, settings: Settings | None = None) -> list[dict[str, str]]:
+def companies_for_siren(
+    siren: str, *, settings: Settings | None = None, repository: CompanyRepository | None = None
+) -> list[dict[str, str]]:
     """Platform-internal (never behind a tenant route): every account's company for a SIREN or one of
     its SIRETs, ``[{"accountId", "companyId", "identifier"}]`` -- for routing received invoices.
     One ``Query`` on index ``gsi2`` (``gsi2pk = IDENT#<siren>``)."""
-    s = settings or get_settings()
-    client = store.data_client(s)
-    kwargs: dict[str, Any] = {
-        "TableName": s.data_table,
-        "IndexName": "gsi2",
-        "KeyConditionExpression": "gsi2pk = :p",
-        "ExpressionAttributeValues": {":p": {"S": "IDENT#" + rules.normalize(siren)[:9]}},
-        "ProjectionExpression": "accountId, id, identifier",
-    }
-    out: list[dict[str, str]] = []
-    while True:
-        page = client.query(**kwargs)
-        out += [
-            {"accountId": i["accountId"]["S"], "companyId": i["id"]["S"], "identifier": i["identifier"]["S"]}
-            for i in page.get("Items", [])
-        ]
-        if "LastEvaluatedKey" not in page:
-            return out
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def search_from_query(
-    tenant: Tenant, params: dict[str, str] | None, *, settings: Settings | None = None
-) -> CompanyPage:
-    """``GET /v1/companies`` from raw query-string parameters (handler one-liner):
-    ``identifier``, ``name``, ``exact``, ``includeSecondary`` (true/false), ``limit`` (1-100),
-    ``nextToken``. Unknown parameters are ignored; malformed ones are 422 naming the parameter."""
-    p = params or {}
-    details = []
-
-    def flag(name: str) -> bool:
-        v = (p.get(name) or "").strip().lower()
-        if v in ("", "false", "0", "no"):
-            return False
-        if v in ("true", "1", "yes"):
-            return True
-        details.append(ErrorDetail("must be true or false", field=name))
-        return False
-
-    exact, include = flag("exact"), flag("includeSecondary")
-    limit = DEFAULT_LIMIT
-    if p.get("limit") not in (None, ""):
-        try:
-            limit = int(p["limit"])
-        except ValueError:
-            details.append(ErrorDetail(f"must be an integer between 1 and {MAX_LIMIT}", field="limit"))
-    if details:
-        raise InvalidInputError("Invalid search parameters", details)
-    return search_companies(
-        tenant,
-        identifier=p.get("identifier"),
-        name=p.get("name"),
-        exact=exact,
-        include_secondary=include,
-        limit=limit,
-        next_token=p.get("nextToken") or None,
-        settings=settings,
-    )
+    found = _repository(repository, settings).for_siren(rules.normalize(siren)[:9])
+    return [{"accountId": c.account_id, "companyId": c.id, "identifier": c.identifier} for c in found]

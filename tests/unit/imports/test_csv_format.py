@@ -1,10 +1,10 @@
-"""Client CSV parser: dialects, encodings, line numbering and every per-field rule."""
+"""Client CSV reader: dialects, encodings, line numbering, every per-field rule, unreadable lines."""
 
 from __future__ import annotations
 
 import pytest
 
-from einvoice.companies import csv_import as fmt
+from einvoice.imports import csv_format as fmt
 
 SIREN = "641989900"  # valid Luhn
 SIRET = "64198990000106"
@@ -148,3 +148,51 @@ def test_twenty_thousand_mixed_lines_validate_in_one_pass():
     data = ("\r\n".join(lines) + "\r\n").encode()
     rows, errors = rows_and_errors(data, header=False)
     assert errors == [] and len(rows) == 20000
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason_part"),
+    [
+        (f'SIREN;"{SIREN};1-10;1;0;1;0', "unterminated double quote in field 2"),
+        (f'SIREN;{SIREN}";1-10;1;0;1;0', "stray double quote in field 2"),
+        (f'"SIREN"x;{SIREN};1-10;1;0;1;0', "stray double quote in field 1"),
+        (f"SIREN;{SIREN};1-10\r;1;0;1;0", "carriage return inside the line"),
+        (f"SIREN;{SIREN};1-10;1;0;1;0\x00\x01\xff", "binary data"),
+        ("SIREN;" + "1" * 3000 + ";1-10;1;0;1;0", "longer than 2048 bytes"),
+    ],
+)
+def test_unreadable_lines_are_per_line_errors_and_the_next_lines_are_read(raw, reason_part):
+    good = f"SIREN;{SIREN};1-10;1;0;1;0"
+    data = (f"{good}\n{raw}\n{good}\n").encode("latin-1")
+    rows, errors = rows_and_errors(data, header=False)
+    assert [r.line for r in rows] == [1, 3]
+    assert [(e.line, e.field) for e in errors] == [(2, "line")]
+    assert reason_part in errors[0].reason
+
+
+def test_oversize_cell_is_a_per_line_error_naming_the_field():
+    _, errors = rows_and_errors(f"SIREN;{SIREN};{'1' * 150};1;0;1;0\n".encode(), header=False)
+    assert [(e.line, e.field, e.reason) for e in errors] == [(1, "employees", "longer than 100 characters")]
+
+
+def test_quoted_fields_with_escaped_quotes_and_delimiters_are_read_as_cells():
+    rows, errors = rows_and_errors(f'"SIREN";"{SIREN}";"1-10";"1";"0";"1";"0"\n'.encode(), header=False)
+    assert errors == [] and rows[0].identifier == SIREN
+    _, errors = rows_and_errors(f'"SI""REN;";{SIREN};1-10;1;0;1;0\n'.encode(), header=False)
+    assert [e.field for e in errors] == ["identifierType"]
+    assert "found 'SI\"REN;'" in errors[0].reason
+
+
+@pytest.mark.parametrize("formula", ["=HYPERLINK(1)", "+1+1", "-2+3", "@SUM(A1)"])
+def test_error_texts_quote_a_short_neutralised_excerpt(formula):
+    _, errors = rows_and_errors(f"{formula};{SIREN};1-10;1;0;1;0\n".encode(), header=False)
+    reason = errors[0].reason
+    assert "found ''" + formula[:5] in reason  # apostrophe before the formula character
+    assert len(reason) < 80
+
+
+def test_excerpt_is_short_printable_and_neutralised():
+    assert fmt.excerpt("=" + "A" * 100) == "'=" + "A" * 19 + "…"
+    assert fmt.excerpt("ab\x07\u200bcd") == "ab??cd"
+    assert fmt.excerpt("1-10") == "1-10"
+    assert fmt.neutralise("@x") == "'@x" and fmt.neutralise("x=1") == "x=1"

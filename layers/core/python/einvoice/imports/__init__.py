@@ -1,0 +1,1 @@
+"""Bulk company imports: CSV reader, use cases, ports with DynamoDB / S3 / Step Functions adapters and fakes."""

@@ -1,0 +1,119 @@
+"""Directory table adapter, loader and factory under moto (imports: tests/functional/imports)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from companies_testdata import ACCENTED, ACTIVE, ACTIVE_SIRET, CLOSED, LA_POSTE_SIRET, NOT_VAT, UNKNOWN
+
+from einvoice.errors import NotFoundError
+
+REPO = Path(__file__).resolve().parents[3]
+FIXTURE = REPO / ".." / "shared" / "fixtures" / "directory-seed.csv"
+
+
+# --- directory table adapter / loader --------------------------------------------------------------
+
+
+def test_table_directory_lookups(env, directory):
+    assert directory.get_siren(ACTIVE).name == "Menuiserie Lefèvre EURL"
+    assert directory.get_siren(UNKNOWN) is None
+    assert directory.get_siret(LA_POSTE_SIRET).siren == "356000000"
+    assert directory.get_siren(CLOSED).status == "closed"
+    assert [line.platform_id for line in directory.lines_for(ACCENTED)] == ["0238:PA-THIS"]
+    assert directory.lines_for(ACTIVE) == []
+    units, ests = directory.get_many([ACTIVE, UNKNOWN, CLOSED], [ACTIVE_SIRET, LA_POSTE_SIRET])
+    assert set(units) == {ACTIVE, CLOSED} and set(ests) == {ACTIVE_SIRET, LA_POSTE_SIRET}
+    line = directory.register_line(NOT_VAT, None, "0238:PA-THIS")
+    assert directory.lines_for(NOT_VAT) == [line]
+
+
+def test_directory_api_functions_through_the_table(env, directory):
+    from einvoice.directory import service as dservice
+
+    unit = dservice.get_legal_unit(ACCENTED, directory=directory)
+    assert unit["name"] == "Électricité Hérault SCI" and unit["directoryLines"][0]["platformId"] == "0238:PA-THIS"
+    est = dservice.get_establishment(LA_POSTE_SIRET, directory=directory)
+    assert est["siren"] == "356000000" and est["vatLiable"] is True
+    with pytest.raises(NotFoundError):
+        dservice.get_legal_unit(UNKNOWN, directory=directory)
+
+
+@pytest.mark.slow
+def test_load_shared_fixture_twice_changes_nothing(env):
+    if not FIXTURE.exists():
+        pytest.skip("../shared/fixtures/directory-seed.csv is not present")
+    from einvoice.directory.loader import load_csv
+
+    ddb = boto3.client("dynamodb", region_name=env.region)
+    ddb.create_table(
+        TableName="directory-fixture",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    def snapshot():
+        count = ddb.describe_table(TableName="directory-fixture")["Table"]["ItemCount"]
+        sample = ddb.query(
+            TableName="directory-fixture",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "SIREN#356000000"}},
+        )["Items"]
+        return count, sorted(json.dumps(i, sort_keys=True) for i in sample)
+
+    first = load_csv(FIXTURE, "directory-fixture", settings=env)
+    assert first.rows == 3209 and first.legal_units == 2001 and first.rejected == 0
+    before = snapshot()
+    second = load_csv(FIXTURE, "directory-fixture", settings=env)
+    assert second.to_json()["items"] == first.to_json()["items"]
+    after = snapshot()
+    assert after == before and after[0] == first.items == 6146
+    assert len(after[1]) == 1 + 5 + 1  # La Poste: legal unit, 5 establishments, 1 directory line
+    assert first.requests <= first.items / 25 + 1
+
+
+def test_directory_factory_is_cached_per_container(env):
+    from einvoice.directory.cache import CachedDirectory, get_directory, reset_directory_cache
+    from einvoice.directory.table import TableDirectory
+
+    reset_directory_cache()
+    d = get_directory(env)
+    assert isinstance(d, CachedDirectory) and isinstance(d.inner, TableDirectory)
+    assert get_directory(env) is d
+    assert d.get_siren(ACTIVE).name and d.get_siren(ACTIVE) is d.get_siren(ACTIVE)
+    api = get_directory(env.model_copy(update={"directory_mode": "api", "directory_api_url": "http://127.0.0.1:9"}))
+    from einvoice.directory.afnor import AfnorDirectory
+
+    assert isinstance(api.inner, AfnorDirectory)
+    reset_directory_cache()
+
+
+def test_cli_load_is_idempotent(env, tmp_path, capsys):
+    from einvoice.cli import main
+    from einvoice.directory.seed import write_seed
+
+    ddb = boto3.client("dynamodb", region_name=env.region)
+    ddb.create_table(
+        TableName="directory-cli",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    path = tmp_path / "extract.csv"
+    write_seed(path, 30, seed=8)
+    assert main(["directory", "load", str(path), "--table", "directory-cli"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    count = ddb.describe_table(TableName="directory-cli")["Table"]["ItemCount"]
+    assert count == first["items"] and first["legalUnits"] == 31 and first["rejected"] == 0
+    assert main(["directory", "load", str(path), "--table", "directory-cli"]) == 0
+    assert ddb.describe_table(TableName="directory-cli")["Table"]["ItemCount"] == count
