@@ -26,6 +26,7 @@ ENV: dict[str, str] = {
     "drop_bucket": "EINVOICE_DROP_BUCKET",
     "enrolment_state_machine_arn": "EINVOICE_ENROLMENT_SM_ARN",
     "import_state_machine_arn": "EINVOICE_IMPORT_SM_ARN",
+    "ocr_state_machine_arn": "EINVOICE_OCR_SM_ARN",
     "sender_email": "EINVOICE_SENDER_EMAIL",
     "platform_id": "EINVOICE_PLATFORM_ID",
     "directory_mode": "EINVOICE_DIRECTORY_MODE",
@@ -52,6 +53,7 @@ class Settings(BaseModel):
     drop_bucket: str = "einvoice-drop"
     enrolment_state_machine_arn: str = ""
     import_state_machine_arn: str = ""
+    ocr_state_machine_arn: str = ""
     sender_email: str = "no-reply@einvoice.local"
     platform_id: str = Field("0238:PA-THIS", description="Our platform's id in directory lines")
     directory_mode: str = Field("table", pattern="^(table|api)$")

@@ -200,3 +200,28 @@ def load_images(data: bytes) -> list[Any]:
 
 def page_images(data: bytes, kind: str, dpi: int = RASTER_DPI) -> list[Any]:
     return rasterise(data, dpi) if kind == "pdf" else load_images(data)
+
+
+def light_check(data: bytes, kind: str) -> None:
+    """At submission: the file opens and is within the page and pixel limits (no decoding)."""
+    if kind == "pdf":
+        doc = _open_pdf(data)
+        try:
+            _check_pages(len(doc))
+        finally:
+            doc.close()
+        return
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        img = Image.open(io.BytesIO(data))
+        w, h = img.size
+        frames = getattr(img, "n_frames", 1)
+    except Exception:  # noqa: BLE001 - UnidentifiedImageError, DecompressionBombError, OSError
+        raise _bad("The image cannot be read (corrupt, truncated or too large)", "CORRUPT",
+                   "L'image est illisible (corrompue, tronquée ou trop grande)") from None
+    _check_pages(frames)
+    if w * h > MAX_PIXELS or w < 50 or h < 50:
+        raise _bad(f"The image is {w}x{h} pixels: between 50x50 and {MAX_PIXELS:,} pixels are accepted",
+                   "IMAGE_SIZE", "Taille d'image non acceptée")

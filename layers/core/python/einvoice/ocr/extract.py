@@ -495,3 +495,95 @@ def extract(pages: list[Page], ctx: Context | None = None) -> Extraction:
     _currency(pages, ex)
     _company_name(pages, ex, ctx)
     return ex
+
+
+def parse_value(bt: str, text: str, english: bool = False) -> Any:
+    """A value typed for ``bt`` from raw text (engine hints, reviewer corrections), or None."""
+    kind = PARSERS.get(bt)
+    if kind == "date":
+        found = n.dates_in(text, prefer_mdy=english)
+        if not found:
+            try:
+                return _dt.date.fromisoformat(text.strip())
+            except ValueError:
+                return None
+        return found[0][0]
+    if kind == "amount":
+        found = n.amounts_in(text)
+        return found[-1][0] if found else None
+    if kind == "number":
+        return _number_value(text) or (n.clean_number(text) or None)
+    if kind == "name":
+        t = " ".join(text.split())
+        return t or None
+    if bt in ("BT-30", "BT-47"):
+        d = n.digits_repaired(text)
+        return d[:9] if (len(d) == 9 and n.is_siren(d)) or (len(d) == 14 and n.is_siret(d)) else None
+    if bt in ("BT-29", "BT-46"):
+        d = n.digits_repaired(text)
+        return d if n.is_siret(d) else None
+    if bt in ("BT-31", "BT-48"):
+        found = n.vat_numbers_in(text.upper())
+        return found[0][0] if found else None
+    if bt == "BT-84":
+        found = n.ibans_in(text)
+        return found[0][0] if found else None
+    if bt == "BT-5":
+        t = text.strip().upper()
+        return t if re.fullmatch(r"[A-Z]{3}", t) else n.currency_in(text)
+    if bt == "BT-3":
+        t = text.strip()
+        return t if re.fullmatch(r"\d{3}", t) else None
+    return text.strip() or None
+
+
+class CorrectionError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+CORRECTABLE = ("BT-1", "BT-2", "BT-3", "BT-5", "BT-9", "BT-27", "BT-29", "BT-30", "BT-31", "BT-44", "BT-47",
+               "BT-48", "BT-84", "BT-109", "BT-110", "BT-112", "BT-115")
+
+
+def apply_corrections(ex: Extraction, corrections: dict[str, Any]) -> None:
+    """Reviewer values replace what was read (confidence 1, source "user"); ``None`` removes a field.
+    Raises ``CorrectionError`` naming the first value that does not parse or fails its check digits."""
+    for bt, raw in (corrections.get("fields") or {}).items():
+        if bt not in CORRECTABLE:
+            raise CorrectionError(f"fields.{bt}", f"{bt} cannot be corrected")
+        if raw is None:
+            ex.fields.pop(bt, None)
+            continue
+        value = parse_value(bt, str(raw))
+        if value is None:
+            raise CorrectionError(f"fields.{bt}", f"{raw!r} is not a valid value for {bt}")
+        ex.fields[bt] = [Candidate(value, 1.0, 0, (0.0, 0.0, 0.0, 0.0), "user")]
+    if corrections.get("vatBreakdown") is not None:
+        rows = []
+        for i, r in enumerate(corrections["vatBreakdown"]):
+            try:
+                entry = {"rate": Decimal(str(r["rate"])), "amount": Decimal(str(r["amount"])).quantize(Decimal("0.01")),
+                         "conf": 1.0, "page": 0, "box": (0.0, 0.0, 0.0, 0.0)}
+                if r.get("base") is not None:
+                    entry["base"] = Decimal(str(r["base"])).quantize(Decimal("0.01"))
+            except Exception:  # noqa: BLE001 - KeyError, InvalidOperation, TypeError
+                raise CorrectionError(f"vatBreakdown[{i}]", "rate and amount (decimal strings) are required") from None
+            rows.append(entry)
+        ex.vat_rows = rows
+    if corrections.get("lines") is not None:
+        lines = []
+        for i, ln in enumerate(corrections["lines"]):
+            try:
+                entry = {"name": str(ln["name"]).strip(), "netAmount": Decimal(str(ln["netAmount"])).quantize(Decimal("0.01")),
+                         "conf": 1.0, "page": 0, "box": (0.0, 0.0, 0.0, 0.0)}
+                for k in ("quantity", "unitPrice", "vatRate"):
+                    if ln.get(k) is not None:
+                        entry[k] = Decimal(str(ln[k]))
+            except Exception:  # noqa: BLE001
+                raise CorrectionError(f"lines[{i}]", "name and netAmount are required; numbers as decimal strings") from None
+            if not entry["name"]:
+                raise CorrectionError(f"lines[{i}].name", "a line needs a name")
+            lines.append(entry)
+        ex.lines = lines

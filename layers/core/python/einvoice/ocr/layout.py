@@ -98,10 +98,12 @@ class Page:
     source: str = "text"  # text | tesseract | textract
     # angle corrected before recognition (degrees), for the record
     rotation: float = 0.0
+    # typed values the engine found itself (Textract SummaryFields): [bt, text, confidence, box]
+    hints: list[list[Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"number": self.number, "width": self.width, "height": self.height, "source": self.source,
-                "rotation": round(self.rotation, 2),
+                "rotation": round(self.rotation, 2), "hints": self.hints,
                 "words": [[w.text, round(w.conf, 3), [round(c, 5) for c in w.box]] for w in self.words]}
 
     @classmethod
@@ -111,6 +113,7 @@ class Page:
                  for t, c, b in data.get("words", [])]
         page = cls(number, float(data.get("width", 0)), float(data.get("height", 0)), words,
                    source=str(data.get("source", "text")), rotation=float(data.get("rotation", 0.0)))
+        page.hints = [list(h) for h in data.get("hints", [])]
         page.rows = build_lines(words)
         return page
 

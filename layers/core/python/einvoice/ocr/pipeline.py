@@ -46,13 +46,21 @@ def read_document(data: bytes, content_type: str, engine: Any = None) -> Read:
     return Read(pages, engine.name, kind)
 
 
-def analyse(pages: list[Page], ctx: Context | None = None, *, hints: list[extract.Candidate] | None = None,
-            hint_fields: dict[str, list[extract.Candidate]] | None = None) -> Result:
-    """Fields, VAT breakdown, lines and findings of the pages. ``hint_fields`` are typed values an
-    engine found itself (Textract's ``SummaryFields``): extra candidates, checked like the others."""
+def analyse(pages: list[Page], ctx: Context | None = None, *, corrections: dict[str, Any] | None = None) -> Result:
+    """Fields, VAT breakdown, lines and findings of the pages.
+
+    The typed values an engine found itself (``Page.hints``: Textract's summary fields) are parsed
+    by the same parsers and added as candidates, checked like the others. ``corrections`` (a
+    reviewer's ``{"fields": {bt: value}, "vatBreakdown": [...], "lines": [...]}``) replace what was
+    read, with confidence 1, before the cross-checks run again.
+    """
     ctx = ctx or Context()
     ex = extract.extract(pages, ctx)
-    for bt, cands in (hint_fields or {}).items():
-        for c in cands:
-            ex.add(bt, c)
+    for page in pages:
+        for bt, text, conf, box in page.hints:
+            value = extract.parse_value(bt, str(text), ex.english)
+            if value is not None:
+                ex.add(bt, extract.Candidate(value, float(conf) * 0.95, page.number, tuple(box), "engine"))
+    if corrections:
+        extract.apply_corrections(ex, corrections)
     return crosscheck.resolve(ex, ctx)
