@@ -108,3 +108,49 @@ def test_scan_is_recognised_by_tesseract(api, tenants, aws, sample):
     assert body["reader"] == "tesseract", body
     assert body["fields"]["BT-1"]["value"] == invoice["number"]
     assert body["fields"]["BT-31"]["value"] == invoice["seller"]["vatId"]
+
+
+def _in_directory(aws, siren: str, name: str) -> None:
+    import boto3
+
+    from einvoice.directory.cache import reset_directory_cache
+    from einvoice.directory.models import LegalUnit
+    from einvoice.directory.table import legal_unit_item
+
+    reset_directory_cache()  # the per-container cache may remember an earlier "unknown" (60 s)
+    boto3.client("dynamodb", region_name=aws.settings.region).put_item(
+        TableName=aws.settings.directory_table, Item=legal_unit_item(LegalUnit(siren, name, True)))
+
+
+def test_accept_generates_valid_facturx_archived_beside_the_original(api, tenants, aws, sample):
+    import json
+
+    import boto3
+
+    from einvoice.archive import S3ObjectLockArchive
+    from einvoice.validation import validate
+
+    buyer, invoice, pdf = sample
+    key = {"x-api-key": tenants["a"].value}
+    company_id = _company(aws, "account-a", buyer)
+    _in_directory(aws, invoice["seller"]["siren"], invoice["seller"]["name"])
+    resp = api.post(f"/v1/invoices/ocr?companyId={company_id}", data=pdf, headers={**key, "Content-Type": "application/pdf"})
+    body = _wait(api, key, resp.json["id"])
+    assert body["state"] == "SUCCEEDED", body["findings"]
+    accepted = api.post(f"/v1/invoices/ocr/{body['id']}/accept", headers=key)
+    assert accepted.status_code == 200, [(d["rule"], d["message"][:150]) for d in accepted.json["details"]]
+    out = accepted.json
+    assert out["invoiceId"] and set(out["documents"]) == {"original", "facturx"}
+    again = api.post(f"/v1/invoices/ocr/{body['id']}/accept", headers=key)
+    assert again.status_code == 200 and again.json["invoiceId"] == out["invoiceId"]
+    archive = S3ObjectLockArchive(aws.settings.archive_bucket)
+    assert archive.get(out["documents"]["original"]["key"]) == pdf
+    facturx = archive.get(out["documents"]["facturx"]["key"])
+    assert validate(facturx).verdict == "valid"
+    item = boto3.client("dynamodb", region_name=aws.settings.region).get_item(
+        TableName=aws.settings.data_table, Key={"pk": {"S": "ACC#account-a"}, "sk": {"S": f"INVOICE#{out['invoiceId']}"}})["Item"]
+    assert item["direction"]["S"] == "received" and item["source"]["S"] == "OCR" and item["state"]["S"] == "RECEIVED"
+    stored = json.loads(item["invoice"]["S"])
+    assert stored["number"] == invoice["number"] and stored["totals"]["payable"]
+    got = api.get(f"/v1/invoices/{out['invoiceId']}", headers=key)
+    assert got.status_code == 200 and got.json["state"] == "RECEIVED"

@@ -154,9 +154,7 @@ def invoice_json(result: dict[str, Any], *, text_rows: list[str], business_proce
     due, ttc = _v(result, "BT-115"), _v(result, "BT-112")
     if due is not None and ttc is not None and Decimal(str(due)) != Decimal(str(ttc)):
         inv["totals"] = {"prepaid": str(Decimal(str(ttc)) - Decimal(str(due)))}
-    if inv["typeCode"] in ("381", "261", "262", "396", "502", "503"):
-        ref = next((m.group(1) for r in text_rows
-                    for m in [re.search(r"(?:facture|invoice)\s*(?:d'origine|initiale|n[°o]?)\s*:?\s*([A-Z0-9][\w/\-]{2,34})",
-                                        r, re.I)] if m and m.group(1) != inv["number"]), None)
-        inv["precedingInvoices"] = [{"number": ref or "NON-MENTIONNEE"}]
+    if _v(result, "BT-25"):
+        inv["precedingInvoices"] = [{"number": _v(result, "BT-25"),
+                                     **({"issueDate": _v(result, "BT-26")} if _v(result, "BT-26") else {})}]
     return inv

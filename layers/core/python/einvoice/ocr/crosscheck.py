@@ -183,6 +183,9 @@ def resolve(ex: Extraction, ctx: Context | None = None) -> Result:
     _buyer(res, ctx)
     _amounts(res, ex)
     _dates(res, ex, ctx)
+    if res.value("BT-3") in ("381", "261", "262", "396", "502", "503") and res.value("BT-25") is None:
+        res.finding("OCR-PRECEDING", ["BT-25"], "A credit note must name the invoice it credits (BT-25)",
+                    "Un avoir doit mentionner la facture qu'il annule (BT-25)")
     for bt in REQUIRED:
         if bt not in res.fields:
             res.finding("OCR-MISSING", [bt], f"{bt} was not found on the document",

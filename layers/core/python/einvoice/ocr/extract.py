@@ -71,6 +71,8 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"montant du prelevement", 0.8),
     ],
     "BT-106": [(r"total des lignes|total lignes|sum of lines|line total", 1.0)],
+    "BT-25": [(r"facture (?:d'origine|initiale|precedente|rectifiee|annulee)|avoir sur (?:la )?facture|"
+               r"original invoice|(?:credit|refers) (?:note )?(?:for|to) invoice|ref(?:erence)? facture", 1.0)],
     "BT-27": [
         (r"^(?:vendeur|fournisseur|emetteur|prestataire|seller|supplier|vendor|sold by|from|de)\b\s*:?", 1.0),
     ],
@@ -220,12 +222,12 @@ def _below(rows: list[Row], seg: Segment, depth: int = 3) -> list[tuple[Segment,
             sx0, _, sx1, _ = s.box
             overlap = min(x1, sx1) - max(x0, sx0)
             if overlap > 0.3 * min(x1 - x0, sx1 - sx0) or abs(sx0 - x0) < 0.02:
-                out.append((s, 0.88 - 0.05 * (k - 1)))
+                out.append((s, 0.93 - 0.05 * (k - 1)))
                 break
     return out
 
 
-PARSERS: dict[str, str] = {"BT-1": "number", "BT-2": "date", "BT-9": "date", "BT-109": "amount", "BT-110": "amount",
+PARSERS: dict[str, str] = {"BT-25": "number", "BT-26": "date", "BT-1": "number", "BT-2": "date", "BT-9": "date", "BT-109": "amount", "BT-110": "amount",
                            "BT-112": "amount", "BT-115": "amount", "BT-106": "amount", "BT-27": "name",
                            "BT-44": "name"}
 
@@ -233,6 +235,7 @@ PARSERS: dict[str, str] = {"BT-1": "number", "BT-2": "date", "BT-9": "date", "BT
 def _pair_labels(page: Page, ex: Extraction) -> None:
     parse = {"number": _number_value, "date": _date_parser(ex.english), "amount": _amount_value, "name": _name_value}
     for row in page.rows:
+        header_row = _is_table_header(row)
         for si, seg in enumerate(row.segments):
             hits = _label_hits(seg)
             if not hits:
@@ -246,7 +249,7 @@ def _pair_labels(page: Page, ex: Extraction) -> None:
                 if score < best_score - 0.05 and bt not in ("BT-2",):
                     continue
                 kind = PARSERS.get(bt)
-                if kind is None:
+                if kind is None or (header_row and kind == "amount"):
                     continue
                 fn = parse[kind]
                 rest = text[end:] if len(folded) == len(text) else text[len(text) - len(folded[end:]):]
@@ -270,6 +273,20 @@ def _pair_labels(page: Page, ex: Extraction) -> None:
                         score = 0.9
                     ex.add(bt, Candidate(value, conf * score * pos_score, page.number, box))
                     break
+
+
+def _preceding_dates(pages: list[Page], ex: Extraction) -> None:
+    """BT-26: the date written after the preceding invoice's number ("... F-12 du 26/09/2026")."""
+    for c in ex.fields.get("BT-25", []):
+        for page in pages:
+            for row in page.rows:
+                text = row.text
+                i = text.find(str(c.value))
+                if page.number == c.page and i >= 0:
+                    found = n.dates_in(text[i + len(str(c.value)):], prefer_mdy=ex.english)
+                    if found:
+                        ex.add("BT-26", Candidate(found[0][0], c.conf, page.number, c.box))
+                        return
 
 
 def _near_title(page: Page, row: Row) -> bool:
@@ -415,16 +432,26 @@ def _vat_rows(page: Page, ex: Extraction) -> None:
         ex.vat_rows.append(entry)
 
 
+def _header_columns(row: Row) -> dict[str, Box]:
+    found: dict[str, Box] = {}
+    for seg in row.segments:
+        folded = n.fold(seg.text)
+        for col, rx in TABLE_HEADERS.items():
+            if col not in found and re.search(rx, folded):
+                found[col] = seg.box
+                break
+    return found
+
+
+def _is_table_header(row: Row) -> bool:
+    found = _header_columns(row)
+    return len(found) >= 3 and ("amount" in found or "price" in found)
+
+
 def _table(page: Page, ex: Extraction) -> None:
     header_idx, columns = None, {}
     for row in page.rows:
-        found = {}
-        for seg in row.segments:
-            folded = n.fold(seg.text)
-            for col, rx in TABLE_HEADERS.items():
-                if col not in found and re.search(rx, folded):
-                    found[col] = seg.box
-                    break
+        found = _header_columns(row)
         if len(found) >= 3 and ("amount" in found or "price" in found):
             header_idx, columns = row.index, found
             break
@@ -490,6 +517,7 @@ def extract(pages: list[Page], ctx: Context | None = None) -> Extraction:
         _vat_rows(page, ex)
         if not ex.lines:
             _table(page, ex)
+    _preceding_dates(pages, ex)
     _title(pages[0], ex)
     _top_name(pages[0], ex, ctx)
     _currency(pages, ex)
@@ -543,7 +571,7 @@ class CorrectionError(ValueError):
         self.field = field
 
 
-CORRECTABLE = ("BT-1", "BT-2", "BT-3", "BT-5", "BT-9", "BT-27", "BT-29", "BT-30", "BT-31", "BT-44", "BT-47",
+CORRECTABLE = ("BT-1", "BT-2", "BT-3", "BT-25", "BT-26", "BT-5", "BT-9", "BT-27", "BT-29", "BT-30", "BT-31", "BT-44", "BT-47",
                "BT-48", "BT-84", "BT-109", "BT-110", "BT-112", "BT-115")
 
 
