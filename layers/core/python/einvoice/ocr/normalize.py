@@ -232,6 +232,8 @@ def sirens_in(text: str) -> list[tuple[str, str, tuple[int, int]]]:
     return out
 
 
+_EU_VAT_PREFIXES = frozenset({"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU", "IE",
+                              "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI"})
 _VAT_RE = re.compile(r"(?<![A-Z0-9])(FR|[A-Z]{2})[\s.\-]?([0-9A-Z]{2}[\s.\-]?(?:[0-9OIlSB][\s.\-]?){7,12})", re.I)
 
 
@@ -240,6 +242,8 @@ def vat_numbers_in(text: str) -> list[tuple[str, tuple[int, int]]]:
     out = []
     for m in _VAT_RE.finditer(text):
         country = m.group(1).upper()
+        if country not in _EU_VAT_PREFIXES:
+            continue
         body = re.sub(r"[\s.\-]", "", m.group(2)).upper()
         if country == "FR":
             key, siren = body[:2], digits_repaired(body[2:])[:9]
