@@ -152,6 +152,8 @@ def _resolve_name(cands: list[Candidate]) -> tuple[FieldValue | None, bool]:
         scored.append((1 - miss, best, cl))
     scored.sort(key=lambda s: -s[0])
     score, best, cl = scored[0]
+    if len(cl) == 1:  # a name read once, with nothing to confirm it, is not sure
+        score = min(score, 0.85)
     ambiguous = len(scored) > 1 and scored[1][0] >= 0.8 * score
     return FieldValue(best.value, min(score, 0.6) if ambiguous else score, best.page, best.box,
                       "+".join(sorted({c.source for c in cl}))), ambiguous
@@ -287,6 +289,10 @@ def _amounts(res: Result, ex: Extraction) -> None:
     if vat_sum is not None and vat_sum not in tvas:
         tvas[vat_sum] = Candidate(vat_sum, min(r["amount"].confidence for r in rows), rows[0]["amount"].page or 1,
                                   rows[0]["amount"].box or (0, 0, 0, 0), "breakdown")
+    if ex.lines and not hts:  # no total without VAT printed: the lines' sum stands for it
+        total = sum((ln["netAmount"] for ln in ex.lines), Decimal(0))
+        hts[total] = Candidate(total, min(ln["conf"] for ln in ex.lines) * 0.9, ex.lines[0]["page"], ex.lines[0]["box"],
+                               "lines")
     if base_sum is not None and base_sum not in hts:
         hts[base_sum] = Candidate(base_sum, min(r["base"].confidence for r in rows), rows[0]["base"].page or 1,
                                   rows[0]["base"].box or (0, 0, 0, 0), "breakdown")

@@ -128,11 +128,12 @@ def text_layer(data: bytes) -> list[Page] | None:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             for number, p in enumerate(pdf.pages, start=1):
                 width, height = float(p.width), float(p.height)
-                raw = p.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=1.5, y_tolerance=2)
+                raw = p.extract_words(keep_blank_chars=False, use_text_flow=False, x_tolerance=2.5, y_tolerance=2)
                 chars = sum(len(w["text"]) for w in raw)
                 readable = sum(ch.isalnum() for w in raw for ch in w["text"])
                 if chars < MIN_TEXT_CHARS or readable < 0.5 * chars:
                     return None
+                raw = _join_initials(raw)
                 words = [Word(w["text"], 1.0, number, (max(0.0, w["x0"] / width), max(0.0, w["top"] / height),
                                                        min(1.0, w["x1"] / width), min(1.0, w["bottom"] / height)))
                          for w in raw]
@@ -145,6 +146,19 @@ def text_layer(data: bytes) -> list[Page] | None:
     except Exception:  # noqa: BLE001 - pdfminer parse errors: fall back to OCR of the rendered page
         return None
     return pages
+
+
+def _join_initials(raw: list[dict]) -> list[dict]:
+    """A capital letter set apart by letter-spacing ("F actuurnummer") is joined to its word."""
+    out: list[dict] = []
+    for w in raw:
+        prev = out[-1] if out else None
+        if prev is not None and len(prev["text"]) == 1 and prev["text"].isupper() and w["text"][:1].islower() \
+                and abs(w["top"] - prev["top"]) < 1 and 0 <= w["x0"] - prev["x1"] < 0.6 * (w["bottom"] - w["top"]):
+            out[-1] = {**prev, "text": prev["text"] + w["text"], "x1": w["x1"]}
+            continue
+        out.append(w)
+    return out
 
 
 def rasterise(data: bytes, dpi: int = RASTER_DPI) -> list[Any]:

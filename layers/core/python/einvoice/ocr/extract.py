@@ -74,7 +74,8 @@ LABELS: dict[str, list[tuple[str, float]]] = {
     "BT-25": [(r"facture (?:d'origine|initiale|precedente|rectifiee|annulee)|avoir sur (?:la )?facture|"
                r"original invoice|(?:credit|refers) (?:note )?(?:for|to) invoice|ref(?:erence)? facture", 1.0)],
     "BT-27": [
-        (r"^(?:vendeur|fournisseur|emetteur|prestataire|seller|supplier|vendor|sold by|from|de)\b\s*:?", 1.0),
+        (r"^(?:vendeur|fournisseur|emetteur|prestataire|seller|supplier|vendor|sold by|from)\b\s*:?", 1.0),
+        (r"titulaire du compte|account holder|beneficiaire", 0.8),
     ],
     "BT-44": [
         (r"^(?:client|acheteur|destinataire|buyer|customer|bill to|billed to|invoice to|sold to|factur[eé] a)\b\s*:?", 1.0),
@@ -87,7 +88,7 @@ _COMPILED = {k: [(re.compile(p), s) for p, s in v] for k, v in LABELS.items()}
 _ANY_LABEL = re.compile("|".join(f"(?:{p})" for v in LABELS.values() for p, _ in v))
 
 TITLE_CREDIT = re.compile(r"\b(?:avoir|facture d'avoir|note de credit|credit note|credit memo|gutschrift|creditnota)\b")
-TITLE_INVOICE = re.compile(r"\b(?:facture|invoice|rechnung|factuur|bill)\b")
+TITLE_INVOICE = re.compile(r"\b(?:facture|invoice|rechnung|factuur|bill|receipt|recu|quittung)\b")
 TABLE_HEADERS = {
     "name": r"designation|description|libelle|article|produit|prestation|item|product|service|beschreibung|omschrijving|artikel",
     "quantity": r"\bqte\b|quantite|\bqty\b|quantity|\bnombre\b|\bnb\b|menge|aantal|\bunits?\b",
@@ -160,7 +161,8 @@ def _number_value(text: str) -> Any:
         tok = n.clean_number(tok)
         if len(tok) < 3 or len(tok) > 35 or not any(c.isdigit() for c in tok):
             continue
-        if n.dates_in(tok) or re.fullmatch(r"\d{1,2}[.,]\d{2}", tok):
+        dates = n.dates_in(tok)
+        if (dates and dates[0][1][1] - dates[0][1][0] >= len(tok) - 1) or re.fullmatch(r"\d{1,2}[.,]\d{2}", tok):
             continue
         return tok
     return None
@@ -169,7 +171,7 @@ def _number_value(text: str) -> Any:
 def _name_value(text: str) -> Any:
     t = text.strip().lstrip(":").strip()
     folded = n.fold(t)
-    if len(t) < 2 or len(t) > 80 or sum(c.isalpha() for c in t) < 2:
+    if t.endswith(":") or re.match(r"^[^:]{1,25}:\s", t) or len(t) < 2 or len(t) > 80 or sum(c.isalpha() for c in t) < 2:
         return None
     if _ANY_LABEL.search(folded) and len(folded) < 25:
         return None
@@ -260,7 +262,7 @@ def _pair_labels(page: Page, ex: Extraction) -> None:
                     nxt = row.segments[si + 1]
                     if not _label_hits(nxt) or kind == "name":
                         tried.append((nxt, nxt.text, 0.95, 0))
-                if kind != "amount" or not tried:
+                if kind != "amount" or (not tried and score >= 0.9):
                     tried += [(s, s.text, f, 0) for s, f in _below(page.rows, seg)]
                 for s, piece, pos_score, start in tried:
                     value = fn(piece)
@@ -323,12 +325,59 @@ def _scan_patterns(page: Page, ex: Extraction, ctx: Context) -> None:
                 ex.add("BT-84", Candidate(iban, conf, page.number, box, source="pattern"))
             # legal footer: "<name> SAS au capital ... RCS" / "<name> · SIREN ..."
             m = _LEGAL_WORDS.search(folded)
-            if m and m.start() > 1 and not _label_hits(Segment(seg.words[:1])):
+            if m and not _label_hits(Segment(seg.words[:1])):
                 head = re.split(r"\s[·:|,\-–—]\s|\s-\s|,", text[:m.start()])[0].strip(" ·:-,")
                 head = re.sub(r"\b(?:au capital.*|capital.*)$", "", head, flags=re.I).strip()
-                name = _name_value(head)
+                name = _name_value(head) if not _LEGAL_FORM.fullmatch(n.fold(head)) else None
                 if name and not n.sirens_in(name):
                     ex.add("BT-27", Candidate(name, seg.conf * 0.8, page.number, seg.box, source="legal"))
+                elif seg.index == 0:
+                    _name_above(page, row, ex)
+
+
+_LEGAL_FORM = re.compile(r"(?:sarl|sas|sasu|sa|eurl|snc|sci|scop|gmbh|ag|bv|b\.v\.|ltd|inc|llc|plc|srl|spa)\.?")
+_ADDRESS_ROW = re.compile(r"siege|adresse|address|\btel\b|telephone|phone|fax|e-?mail|www\.|\d{5}|\brue\b|avenue")
+
+
+def _name_above(page: Page, row: Row, ex: Extraction) -> None:
+    """A legal mention line without a name ("Sarl au capital de ..."): the name is the short line
+    above it (skipping the head-office address / contact lines)."""
+    for r in page.rows[max(0, row.index - 3):row.index][::-1]:
+        folded = n.fold(r.text)
+        if _ADDRESS_ROW.search(folded):
+            continue
+        if len(r.segments) == 1:
+            name = _name_value(r.text)
+            if name:
+                ex.add("BT-27", Candidate(name, r.segments[0].conf * 0.75, page.number, r.box, source="legal"))
+        return
+
+
+def _column_totals(page: Page, ex: Extraction) -> None:
+    """"Total | 24.99 | 5.00 | 29.99" under a header naming HT / TVA / TTC columns."""
+    heads = {"BT-109": r"\bht\b|hors tax|excl|net\b|netto", "BT-110": r"\btva\b|\bvat\b|\btax\b|btw|mwst",
+             "BT-112": r"\bttc\b|incl|brutto|gross"}
+    for row in page.rows:
+        if not re.match(r"^(?:total|totaux|totals|summe|totaal)\b", n.fold(row.text)):
+            continue
+        amounts = [(seg, a[0]) for seg in row.segments for a in n.amounts_in(seg.text) if a[2]]
+        if len(amounts) < 2:
+            continue
+        for hr in page.rows[max(0, row.index - 8):row.index][::-1]:
+            cols = {}
+            for seg in hr.segments:
+                folded = n.fold(seg.text)
+                for bt, rx in heads.items():
+                    if bt not in cols and re.search(rx, folded):
+                        cols[bt] = seg.box
+                        break
+            if len(cols) >= 2:
+                for bt, box in cols.items():
+                    for seg, value in amounts:
+                        if min(box[2], seg.box[2]) - max(box[0], seg.box[0]) > -0.01:
+                            ex.add(bt, Candidate(value, seg.conf * 0.9, page.number, seg.box, "column"))
+                            break
+                break
 
 
 def _title(page: Page, ex: Extraction) -> None:
@@ -363,11 +412,15 @@ def _top_name(page: Page, ex: Extraction, ctx: Context) -> None:
     """The first text block of the page (letterheads put the supplier's name there)."""
     for row in page.rows[:6]:
         for seg in row.segments:
-            folded = n.fold(seg.text)
-            if TITLE_INVOICE.search(folded) or TITLE_CREDIT.search(folded) or _label_hits(seg):
+            text = seg.text
+            folded = n.fold(text)
+            if TITLE_INVOICE.search(folded) or TITLE_CREDIT.search(folded):
+                text = re.sub(r"(?i)\b(?:facture|invoice|rechnung|factuur|receipt|avoir|credit note|payment)\b\.?", "",
+                              text).strip(" .:-")
+            if not text or _label_hits(seg):
                 continue
-            name = _name_value(seg.text)
-            if name and seg.box[0] < 0.5 and not n.dates_in(seg.text):
+            name = _name_value(text)
+            if name and not n.dates_in(text) and not re.search(r"www\.|https?:|@", text):
                 if ctx.company_name and _similar(name, ctx.company_name) > 0.8:
                     continue
                 ex.add("BT-27", Candidate(name, seg.conf * 0.7, page.number, seg.box, "top"))
@@ -515,8 +568,13 @@ def extract(pages: list[Page], ctx: Context | None = None) -> Extraction:
         _pair_labels(page, ex)
         _scan_patterns(page, ex, ctx)
         _vat_rows(page, ex)
-        if not ex.lines:
-            _table(page, ex)
+        _column_totals(page, ex)
+        _table(page, ex)
+    if len(pages) > 1:  # running totals of earlier pages ("à reporter") weigh less than the last page's
+        for bt in ("BT-109", "BT-110", "BT-112", "BT-115"):
+            for c in ex.fields.get(bt, []):
+                if c.page != pages[-1].number:
+                    c.conf *= 0.6
     _preceding_dates(pages, ex)
     _title(pages[0], ex)
     _top_name(pages[0], ex, ctx)

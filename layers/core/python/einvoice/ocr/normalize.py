@@ -158,7 +158,7 @@ def dates_in(text: str, *, prefer_mdy: bool = False) -> list[tuple[_dt.date, tup
         a, sep, b, c = m.group(1), m.group(2), m.group(3), m.group(4)
         d: _dt.date | None = None
         if len(a) == 4:  # ISO 2026-01-15
-            d = _mk(int(a), int(b), int(c))
+            d = _mk(int(a), int(b), int(c)) if len(c) <= 2 else None
         elif len(c) in (2, 4):
             x, y, yr = int(a), int(b), int(c)
             dmy, mdy = _mk(yr, y, x), _mk(yr, x, y)
