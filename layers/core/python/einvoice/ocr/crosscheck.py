@@ -38,10 +38,13 @@ class FieldValue:
     page: int | None = None
     box: tuple[float, float, float, float] | None = None
     source: str = "label"
+    rate: bool = False  # a percentage: written "20", "5.5" (not as an amount)
 
     def to_json(self) -> dict[str, Any]:
         v = self.value
-        if isinstance(v, Decimal):
+        if isinstance(v, Decimal) and self.rate:
+            v = format(v.normalize(), "f")
+        elif isinstance(v, Decimal):
             v = str(v.quantize(CENT)) if v == v.quantize(CENT) else str(v.normalize())
         elif isinstance(v, _dt.date):
             v = v.isoformat()
@@ -376,7 +379,7 @@ def _amounts(res: Result, ex: Extraction) -> None:
         agree = h is not None and abs(total - h) <= CENT
         for ln in ex.lines:
             conf = max(ln["conf"], 0.97) if agree and ln["conf"] >= 0.6 else min(ln["conf"], 0.85 if not agree else 1)
-            res.lines.append({k: FieldValue(ln[k], conf, ln["page"], ln["box"], "table")
+            res.lines.append({k: FieldValue(ln[k], conf, ln["page"], ln["box"], "table", rate=k in ("vatRate", "quantity"))
                               for k in ("name", "quantity", "unitPrice", "vatRate", "netAmount") if k in ln})
         if agree:
             res.raise_("BT-109", 0.99)
@@ -401,7 +404,7 @@ def _vat_breakdown(res: Result, ex: Extraction) -> list[dict[str, FieldValue]]:
             by_rate[r["rate"]] = r
     out = []
     for r in by_rate.values():
-        row = {"rate": FieldValue(r["rate"], r["conf"], r["page"], r["box"], "breakdown"),
+        row = {"rate": FieldValue(r["rate"], r["conf"], r["page"], r["box"], "breakdown", rate=True),
                "amount": FieldValue(r["amount"], r["conf"], r["page"], r["box"], "breakdown")}
         if "base" in r:
             row["base"] = FieldValue(r["base"], r["conf"], r["page"], r["box"], "breakdown")

@@ -237,7 +237,9 @@ PARSERS: dict[str, str] = {"BT-25": "number", "BT-26": "date", "BT-1": "number",
 def _pair_labels(page: Page, ex: Extraction) -> None:
     parse = {"number": _number_value, "date": _date_parser(ex.english), "amount": _amount_value, "name": _name_value}
     for row in page.rows:
-        header_row = _is_table_header(row)
+        header_row = _is_table_header(row) or (
+            sum(1 for x in row.segments if _label_hits(x)) >= 2 and not any(a[2] for a in n.amounts_in(row.text))
+            and bool(re.search(r"\b(?:base|taux|rate|montant|amount)\b", n.fold(row.text))))
         for si, seg in enumerate(row.segments):
             hits = _label_hits(seg)
             if not hits:
@@ -262,7 +264,9 @@ def _pair_labels(page: Page, ex: Extraction) -> None:
                     nxt = row.segments[si + 1]
                     if not _label_hits(nxt) or kind == "name":
                         tried.append((nxt, nxt.text, 0.95, 0))
-                if kind != "amount" or (not tried and score >= 0.9):
+                beside_labels = (si + 1 < len(row.segments) and bool(_label_hits(row.segments[si + 1]))) or (
+                    si > 0 and bool(_label_hits(row.segments[si - 1])))
+                if kind != "amount" or (not tried and score >= 0.9 and not beside_labels):
                     tried += [(s, s.text, f, 0) for s, f in _below(page.rows, seg)]
                 for s, piece, pos_score, start in tried:
                     value = fn(piece)
