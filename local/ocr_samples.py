@@ -120,7 +120,8 @@ def random_invoice(rng: random.Random, *, buyer: dict[str, Any] | None = None,
 
 
 def render(invoice_json: dict[str, Any]) -> bytes:
-    from einvoice.invoicing import calc, render as r
+    from einvoice.invoicing import calc
+    from einvoice.invoicing import render as r
     from einvoice.invoicing.model import Invoice
 
     return r.render_pdf(calc.compute(Invoice.model_validate(invoice_json)))

@@ -23,7 +23,7 @@ def _company(aws, account_id: str, party: dict) -> str:
     return item["id"]["S"]
 
 
-def _wait(api, key, ocr_id, timeout=120.0):
+def _wait(api, key, ocr_id, timeout=600.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         body = api.get(f"/v1/invoices/ocr/{ocr_id}", headers=key).json

@@ -55,7 +55,7 @@ def _run(deps, ocr_id):
         job = tasks.start_analysis(event, deps)
         while job.get("status") != "SUCCEEDED":
             job = tasks.poll_analysis({**event, **job}, deps)
-    return mode, tasks.analyse(event, deps)["state"]
+    return mode, tasks.run({**event, "step": "analyse"}, deps)["state"]
 
 
 def test_text_pdf_flow_review_correct_accept(sample):
@@ -99,8 +99,9 @@ def test_async_engine_path_and_unknown_supplier(sample):
     pages = document.text_layer(pdf)
     engine = FakeEngine(pages, name="textract", rounds=2)
     deps = _deps(buyer, invoice, engine=engine, known=False)
-    from pypdf import PdfReader, PdfWriter
     import io
+
+    from pypdf import PdfReader, PdfWriter
 
     w = PdfWriter()
     for _ in range(2):
@@ -120,7 +121,9 @@ def test_unreadable_document_fails_without_stack_trace(sample):
     buyer, invoice, _ = sample
     deps = _deps(buyer, invoice, engine=FakeEngine([]))
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 30
-    with pytest.raises(Exception):
+    from einvoice.errors import BadRequestError
+
+    with pytest.raises(BadRequestError):
         service.submit(_tenant(), "co-1", png, "image/png", deps=deps)  # refused at once (400)
     # a document that only breaks when decoded fails in the state machine, with a plain message
     job = {"id": "j1", "accountId": "acc", "companyId": "co-1", "state": "RUNNING", "contentType": "image/png",

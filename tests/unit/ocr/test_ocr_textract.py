@@ -74,7 +74,7 @@ def test_async_job_is_paged_and_deduplicated():
     assert status == "SUCCEEDED" and len(pages) == 2
     assert stub.calls[-1][1]["NextToken"] == "t2"
     texts = [w.text for w in pages[0].words]
-    assert len(texts) == len(set(zip(texts, (w.box for w in pages[0].words))))  # repeated blocks counted once
+    assert len(texts) == len(set(zip(texts, (w.box for w in pages[0].words), strict=True)))  # repeated blocks counted once
     assert len(pages[1].words) == 5
     assert {h[0] for h in pages[0].hints} >= {"BT-1", "BT-112"}
 

@@ -479,7 +479,7 @@ def _vat_rows(page: Page, ex: Extraction) -> None:
                 break
             own += [a[0] for a in n.amounts_in(seg.text) if a[2]]
         own = own or [a[0] for a in amounts]
-        pairs = [(a, b) for a, b in zip(own, own[1:]) if abs(a * rate / 100 - b) <= Decimal("0.02") + a * Decimal("0.0005")]
+        pairs = [(a, b) for a, b in zip(own, own[1:], strict=False) if abs(a * rate / 100 - b) <= Decimal("0.02") + a * Decimal("0.0005")]
         if pairs:
             entry["base"], entry["amount"] = pairs[0]
         elif len(own) >= 2:
@@ -549,7 +549,7 @@ def _table(page: Page, ex: Extraction) -> None:
                         line["quantity"] = Decimal(m.group(1).replace(",", "."))
                         break
         if price_col:
-            for seg, value, money in seg_amounts:
+            for seg, value, _money in seg_amounts:
                 if seg.box[2] >= price_col[0] - 0.02 and seg.box[0] <= price_col[2] + 0.02 and seg is not total_seg:
                     line["unitPrice"] = value
                     break

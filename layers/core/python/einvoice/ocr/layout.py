@@ -155,7 +155,7 @@ def build_lines(words: list[Word]) -> list[Row]:
         h = _median([w.height for w in words_])
         gap_limit = max(1.6 * h, 0.012)
         seg: list[Word] = [words_[0]]
-        for prev, cur in zip(words_, words_[1:]):
+        for prev, cur in zip(words_, words_[1:], strict=False):
             if cur.box[0] - prev.box[2] > gap_limit:
                 row.segments.append(Segment(seg, row.index, len(row.segments)))
                 seg = []

@@ -155,7 +155,7 @@ def dates_in(text: str, *, prefer_mdy: bool = False) -> list[tuple[_dt.date, tup
     low = fold(text)
     out: list[tuple[_dt.date, tuple[int, int]]] = []
     for m in _NUMERIC_DATE.finditer(low):
-        a, sep, b, c = m.group(1), m.group(2), m.group(3), m.group(4)
+        a, b, c = m.group(1), m.group(3), m.group(4)
         d: _dt.date | None = None
         if len(a) == 4:  # ISO 2026-01-15
             d = _mk(int(a), int(b), int(c)) if len(c) <= 2 else None

@@ -139,12 +139,20 @@ def mark_failed(event: dict[str, Any], deps: OcrDeps | None = None) -> dict[str,
     return {"state": FAILED}
 
 
-TASKS = {
-    "OcrPrepareFunctionArn": prepare,
-    "OcrRecogniseFunctionArn": recognise,
-    "OcrStartAnalysisFunctionArn": start_analysis,
-    "OcrPollAnalysisFunctionArn": poll_analysis,
-    "OcrAnalyseFunctionArn": analyse,
-    "OcrMarkFailedFunctionArn": mark_failed,
+STEPS = {
+    "prepare": prepare,
+    "recognise": recognise,
+    "start-analysis": start_analysis,
+    "poll-analysis": poll_analysis,
+    "analyse": analyse,
+    "mark-failed": mark_failed,
 }
-"""ASL substitution name -> task function."""
+"""The ``step`` of a task payload -> task function (``${OcrTaskFunctionArn}`` serves them all)."""
+
+
+def run(event: dict[str, Any], deps: OcrDeps | None = None) -> dict[str, Any]:
+    step = event.get("step") if isinstance(event, dict) else None
+    fn = STEPS.get(step)  # type: ignore[arg-type]
+    if fn is None:
+        raise OcrTaskError(f"unknown OCR step {step!r}")
+    return fn(event, deps)

@@ -32,7 +32,7 @@ def _read(image: Any, number: int) -> list[Word]:
     w, h = image.size
     words = []
     for text, conf, left, top, width, height in zip(data["text"], data["conf"], data["left"], data["top"],
-                                                    data["width"], data["height"]):
+                                                    data["width"], data["height"], strict=True):
         text = (text or "").strip()
         try:
             c = float(conf)
