@@ -4,8 +4,8 @@
 Errors propagate: their class name is the Step Functions error name (ASL Retry/Catch).
 """
 
-from einvoice.ocr import tasks
 from einvoice.observability import task_handler
+from einvoice.ocr import tasks
 
 
 @task_handler
