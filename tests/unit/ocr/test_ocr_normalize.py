@@ -50,6 +50,9 @@ def test_identifiers_need_valid_check_digits():
     assert n.vat_matches_siren("FR96552100554", "552100554")
     assert n.ibans_in("IBAN : FR76 3000 6000 0112 3456 7890 189 BIC AGRIFRPP")[0][0] == "FR7630006000011234567890189"
     assert n.ibans_in("IBAN FR76 3000 6000 0112 3456 7890 188") == []
+    # look-alikes repaired only when mod 97 then holds
+    assert n.ibans_in("IBAN FRO5 5915 4557 1784 4462 7692 827")[0][0] == "FR0559154557178444627692827"
+    assert n.ibans_in("IBAN FROS 5915 4557 1784 4462 7692 827")[0][0] == "FR0559154557178444627692827"
     assert n.ibans_in("Bank Account: US1234567890") == []
 
 

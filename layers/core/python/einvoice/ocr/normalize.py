@@ -260,7 +260,9 @@ def vat_matches_siren(vat: str, siren: str) -> bool:
     return vat.startswith("FR") and vat[4:] == siren and (not vat[2:4].isdigit() or vat[2:4] == french_vat_key(siren))
 
 
-_IBAN_RE = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\s?\d{2}(?:[\s\-]?[A-Z0-9]{1,4}){3,8})", re.I)
+_IBAN_RE = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\s?[0-9OIlSBZ]{2}(?:[\s\-]?[A-Z0-9]{1,4}){3,8})", re.I)
+_IBAN_LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_CHECK_LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2"})
 
 
 def iban_ok(iban: str) -> bool:
@@ -283,8 +285,10 @@ def ibans_in(text: str) -> list[tuple[str, tuple[int, int]]]:
         # the regex may swallow a following word: try the longest valid prefix
         for end in range(len(raw), 13, -1):
             cand = raw[:end]
-            if iban_ok(cand):
-                out.append((cand, m.span()))
+            # "FRO5..." / "FROS..." read from "FR05...": the check digits are digits, the rest mostly
+            repaired = cand[:2] + cand[2:4].translate(_CHECK_LOOKALIKE) + cand[4:].translate(_IBAN_LOOKALIKE)
+            if iban_ok(cand) or iban_ok(repaired):
+                out.append((cand if iban_ok(cand) else repaired, m.span()))
                 break
     return out
 
