@@ -16,6 +16,7 @@ ORDER = [
     ("companies_bench.py", ["--search-only", "--fake-index", "--lines", "100000", "--searches", "40"]),
     ("enrolment_bench.py", ["50"]),
     ("lifecycle_bench.py", ["--repeat", "200"]),
+    ("ocr_bench.py", ["--scans", "20"]),
 ]
 
 

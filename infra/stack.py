@@ -354,7 +354,8 @@ class EInvoiceStack(cdk.Stack):
             elif access == "textract":
                 role.add_to_policy(
                     iam.PolicyStatement(
-                        actions=["textract:AnalyzeExpense", "textract:AnalyzeDocument", "textract:DetectDocumentText"],
+                        actions=["textract:AnalyzeExpense", "textract:StartExpenseAnalysis", "textract:GetExpenseAnalysis",
+                                 "textract:AnalyzeDocument", "textract:DetectDocumentText"],
                         resources=["*"],
                     )
                 )

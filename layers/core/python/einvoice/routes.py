@@ -20,6 +20,7 @@ AREAS: tuple[str, ...] = (
     "invoicing",
     "enrolment",
     "webhooks",
+    "ocr",
 )
 
 

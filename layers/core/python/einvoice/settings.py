@@ -27,6 +27,7 @@ ENV: dict[str, str] = {
     "enrolment_state_machine_arn": "EINVOICE_ENROLMENT_SM_ARN",
     "import_state_machine_arn": "EINVOICE_IMPORT_SM_ARN",
     "import_chunk_lines": "EINVOICE_IMPORT_CHUNK_LINES",
+    "ocr_state_machine_arn": "EINVOICE_OCR_SM_ARN",
     "sender_email": "EINVOICE_SENDER_EMAIL",
     "platform_id": "EINVOICE_PLATFORM_ID",
     "directory_mode": "EINVOICE_DIRECTORY_MODE",
@@ -55,6 +56,7 @@ class Settings(BaseModel):
     enrolment_state_machine_arn: str = ""
     import_state_machine_arn: str = ""
     import_chunk_lines: int = Field(5000, ge=1, le=50000, description="CSV lines per import chunk")
+    ocr_state_machine_arn: str = ""
     sender_email: str = "no-reply@einvoice.local"
     platform_id: str = Field("0238:PA-THIS", description="Our platform's id in directory lines")
     directory_mode: str = Field("table", pattern="^(table|api)$")

@@ -21,7 +21,7 @@ class InvoiceCreate(_Camel):
 class InvoiceOut(_Camel):
     id: str
     company_id: str = Field(alias="companyId")
-    state: str = Field(description="DRAFT (stored with its check report)")
+    state: str = Field(description="DRAFT (stored with its check report) or RECEIVED (a received invoice, e.g. from OCR)")
     number: str
     issue_date: str = Field(alias="issueDate")
     type_code: str = Field(alias="typeCode")

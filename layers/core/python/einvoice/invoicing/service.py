@@ -119,6 +119,54 @@ def create_invoice(tenant: Tenant, body: InvoiceCreate, *, settings: Settings | 
     return _to_out(item)
 
 
+def create_received_invoice(account_id: str, company_id: str, invoice, *, documents: dict[str, Any], source: str,
+                            reference: str, settings: Settings | None = None) -> str:
+    """Record an invoice *received* by a company (today from OCR; later from the reception flow).
+
+    Same item shape as a draft plus ``direction = received``, ``source`` (``OCR``...), ``reference``
+    (the OCR job) and ``documents`` (archive keys of the original and the generated Factur-X).
+    Idempotent: the id derives from the account, the company and the duplicate key, and the same
+    invoice recorded again returns the same id; another invoice with the same supplier, number and
+    year is a 409.
+    """
+    from einvoice.invoicing import checks
+
+    s = settings or get_settings()
+    dup = checks.duplicate_key(invoice)
+    invoice_id = hashlib.sha256(f"{account_id}|{company_id}|received|{dup}".encode()).hexdigest()[:24]
+    invoice_json = invoice.to_json_dict()
+    fingerprint = hashlib.sha256(json.dumps(invoice_json, sort_keys=True).encode()).hexdigest()
+    item = {
+        "pk": f"ACC#{account_id}",
+        "sk": f"INVOICE#{invoice_id}",
+        "gsi1pk": f"ACC#{account_id}#INVOICES",
+        "gsi1sk": f"{invoice.issue_date.isoformat()}#{invoice_id}",
+        "companyId": company_id,
+        "state": "RECEIVED",
+        "direction": "received",
+        "source": source,
+        "reference": reference,
+        "profile": "en16931",
+        "duplicateKey": dup,
+        "fingerprint": fingerprint,
+        "invoice": json.dumps(invoice_json),
+        "documents": json.dumps(documents),
+        "createdAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    t = _table(s)
+    try:
+        t.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except t.meta.client.exceptions.ConditionalCheckFailedException:
+        existing = t.get_item(Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True)["Item"]
+        if existing.get("fingerprint") != fingerprint or existing.get("reference") != reference:
+            raise ConflictError(
+                f"invoice {invoice.number} of {invoice.issue_date.year} from this supplier was already received",
+                [ErrorDetail("duplicate invoice", field="fields.BT-1", rule="DUPLICATE",
+                             message_fr="facture déjà reçue")],
+            ) from None
+    return invoice_id
+
+
 def _to_out(item: dict[str, Any]) -> InvoiceOut:
     invoice = json.loads(item["invoice"])
     invoice_id = item["sk"].split("#", 1)[1]

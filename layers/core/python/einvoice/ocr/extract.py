@@ -1,0 +1,679 @@
+"""From positioned words to invoice fields keyed by EN 16931 business term, with a confidence each.
+
+The same logic runs after every reader (PDF text layer, Tesseract, Textract); no template.
+
+1. **Labels** (``LABELS``): FR/EN dictionaries with synonyms (and common DE/NL ones), matched on
+   accent-folded text of row segments. A label's value is looked for, in order, after it in the
+   same segment, in the next segment of the row, then below it in the same column (header/value
+   layouts) -- each step lowers the score a little.
+2. **Patterns with check digits** anywhere on the page: SIREN/SIRET (Luhn, La Poste rule), French
+   VAT numbers (key), IBAN (mod 97). The company receiving the invoice is known, so its own
+   identifiers are told apart from the supplier's.
+3. **Tables**: a header row naming at least two columns (designation, quantity, unit price, VAT,
+   amount) opens the line table; rows with an amount under the amount column are lines.
+4. **VAT breakdown**: rows with a rate (``20 %``) and one or two amounts.
+
+Confidences start from the reader's word confidence (1.0 for a text layer) times the label and
+position scores; ``checks.cross_check`` then raises or lowers them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable
+
+from einvoice.ocr import normalize as n
+from einvoice.ocr.layout import Box, Page, Row, Segment, union
+
+# ------------------------------------------------------------------------------ label dictionaries
+# (pattern on folded text, score). Longer/more specific labels score higher; the best label wins
+# a segment, so "Total HT" is never taken for "Total".
+LABELS: dict[str, list[tuple[str, float]]] = {
+    "BT-1": [
+        (r"(?:num[eé]ro|n[°ºo]\.?|no\.?|nr\.?)\s*(?:de\s+)?(?:la\s+)?(?:facture|d'avoir|avoir|note de credit)", 1.0),
+        (r"(?:facture|avoir|invoice|credit note|bill|rechnung|factuur)\s*(?:n[°ºo]\.?|no\.?|nr\.?|number|num[eé]ro|#|id)", 1.0),
+        (r"invoice\s*(?:number|no\.?|#)", 1.0), (r"rechnungs-?\s?(?:nr|nummer)\.?", 1.0), (r"factuurnummer", 1.0),
+        (r"ref(?:erence)?\.? (?:de la )?facture", 0.9), (r"^(?:n[°º]|no\.?|#)(?=\s|\d|$)", 0.7),
+        (r"^(?:facture|invoice|avoir)(?=\s+[a-z0-9/_-]*\d)", 0.75),
+    ],
+    "BT-2": [
+        (r"date (?:d'|de l')?(?:emission|facturation|de (?:la )?facture)", 1.0), (r"invoice date", 1.0),
+        (r"date of (?:issue|invoice)", 1.0), (r"issue date|date issued|billing date", 1.0),
+        (r"rechnungsdatum|factuurdatum", 1.0), (r"fait le|emise? le", 0.9), (r"^date(?!\s*(?:d'|de\s)?(?:echeance|limite|livraison|d'execution|due|of delivery|de commande|commande))\b", 0.75),
+        (r"(?:facture|invoice|avoir)\s*(?:n[°ºo]\.?\s*)?\S*\s+(?:du|of|dated)(?=\s)", 0.85),
+    ],
+    "BT-9": [
+        (r"date (?:d'|de l')?echeance|echeance|date limite de (?:paiement|reglement)", 1.0),
+        (r"a (?:payer|regler) (?:avant le|avant|au plus tard le)", 1.0), (r"due date|date due|payment due(?: date)?", 1.0),
+        (r"payable (?:by|before|on)", 0.9), (r"faellig|fallig(?:keit)?|vervaldatum", 1.0),
+    ],
+    "BT-109": [
+        (r"total (?:net )?h\.?t\.?(?![a-z])|montant (?:total )?h\.?t\.?(?![a-z])|total hors tax", 1.0),
+        (r"sous[- ]total|sub-?total|subtotaal", 0.9), (r"total (?:excl|excluding|before|net of|w/o|without)\.?\s*(?:vat|tax)", 1.0),
+        (r"(?:total )?net amount|net total|total net|exclusief btw|nettobetrag|summe netto", 0.9),
+        (r"^(?:base|montant) h\.?t\.?(?![a-z])", 0.85),
+    ],
+    "BT-110": [
+        (r"total (?:de la )?tva|montant (?:total )?(?:de la )?tva|total (?:vat|tax)|tax total|vat total|total taxes", 1.0),
+        (r"^(?:tva|vat|tax|btw|mwst|ust)\b(?!.*\d\s?%)", 0.75), (r"^taxes\b", 0.7),
+    ],
+    "BT-112": [
+        (r"total t\.?t\.?c\.?|montant t\.?t\.?c\.?|total toutes taxes|total (?:incl|including|with)\.?\s*(?:vat|tax)", 1.0),
+        (r"grand total|invoice total|total amount|total for this invoice|gesamtbetrag|totaal|total facture", 0.9),
+        (r"^total\b(?!\s*(?:h\.?t|ht|tva|vat|tax|des lignes|lines|net|excl|hors|du|de la))", 0.7),
+    ],
+    "BT-115": [
+        (r"net a payer|reste a payer|montant a (?:payer|regler)|somme a payer|solde a payer|total a payer", 1.0),
+        (r"amount due|balance due|total due|amount payable|total amount due|zu zahlen|te betalen", 1.0),
+        (r"montant du prelevement", 0.8),
+    ],
+    "BT-106": [(r"total des lignes|total lignes|sum of lines|line total", 1.0)],
+    "BT-25": [(r"facture (?:d'origine|initiale|precedente|rectifiee|annulee)|avoir sur (?:la )?facture|"
+               r"original invoice|(?:credit|refers) (?:note )?(?:for|to) invoice|ref(?:erence)? facture", 1.0)],
+    "BT-27": [
+        (r"^(?:vendeur|fournisseur|emetteur|prestataire|seller|supplier|vendor|sold by|from)\b\s*:?", 1.0),
+        (r"titulaire du compte|account holder|beneficiaire", 0.8),
+    ],
+    "BT-44": [
+        (r"^(?:client|acheteur|destinataire|buyer|customer|bill to|billed to|invoice to|sold to|factur[eé] a)\b\s*:?", 1.0),
+        (r"^(?:adresse de facturation|billing address)\b", 0.9),
+    ],
+    "SIREN": [(r"\bsiren\b|\brcs\b|\brc\b|registre du commerce|immatricul", 1.0), (r"\bsiret\b", 1.0)],
+    "VAT": [(r"(?:n[°º]|numero|num\.?)?\s*(?:de\s+)?tva(?: intra(?:communautaire)?)?|vat(?: (?:number|no|reg))?|ust-?id|btw", 1.0)],
+}
+_COMPILED = {k: [(re.compile(p), s) for p, s in v] for k, v in LABELS.items()}
+_ANY_LABEL = re.compile("|".join(f"(?:{p})" for v in LABELS.values() for p, _ in v))
+
+TITLE_CREDIT = re.compile(r"\b(?:avoir|facture d'avoir|note de credit|credit note|credit memo|gutschrift|creditnota)\b")
+TITLE_INVOICE = re.compile(r"\b(?:facture|invoice|rechnung|factuur|bill|receipt|recu|quittung)\b")
+TABLE_HEADERS = {
+    "name": r"designation|description|libelle|article|produit|prestation|item|product|service|beschreibung|omschrijving|artikel",
+    "quantity": r"\bqte\b|quantite|\bqty\b|quantity|\bnombre\b|\bnb\b|menge|aantal|\bunits?\b",
+    "price": r"\bp\.?u\.?\b|prix unitaire|unit price|\bprix\b|\bprice\b|\brate\b|tarif|vk-preis|einzelpreis|prijs",
+    "vat": r"\btva\b|\bvat\b|\btax(?:es)?\b|\bbtw\b|mwst",
+    "amount": r"montant|\btotal\b|amount|\bbetrag\b|zeilenbetrag|bedrag",
+}
+_TABLE_END = re.compile(r"total|sous-total|subtotal|recapitulatif|net a payer|montant (?:ht|ttc)|tva \d|bitte|merci")
+_LEGAL_WORDS = re.compile(r"\b(?:au capital|capital social|siren|siret|rcs|r\.c\.s)\b")
+
+
+@dataclass
+class Candidate:
+    value: Any
+    conf: float
+    page: int
+    box: Box
+    source: str = "label"
+
+    def key(self) -> str:
+        return str(self.value)
+
+
+@dataclass
+class Context:
+    """What is known about the receiving company (the buyer) and the reference data."""
+
+    company_siren: str | None = None
+    company_name: str | None = None
+    directory_name: Callable[[str], str | None] | None = None  # SIREN -> legal name, None when unknown
+    today: _dt.date = field(default_factory=_dt.date.today)
+
+
+@dataclass
+class Extraction:
+    fields: dict[str, list[Candidate]] = field(default_factory=dict)
+    vat_rows: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    text: str = ""
+    english: bool = False
+
+    def add(self, bt: str, cand: Candidate) -> None:
+        self.fields.setdefault(bt, []).append(cand)
+
+
+# ------------------------------------------------------------------------------ value parsers
+def _date_parser(english: bool) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        found = n.dates_in(text, prefer_mdy=english)
+        return found[0][0] if found else None
+
+    return parse
+
+
+def _amount_value(text: str) -> Any:
+    found = [a for a in n.amounts_in(text) if a[2]]
+    if not found:
+        found = n.amounts_in(text)
+    if not found or n.dates_in(text):
+        return None if not found else (found[-1][0] if not n.dates_in(text) else None)
+    return found[-1][0]  # the rightmost amount of the piece (labels come first)
+
+
+_NUMBER_TOKEN = re.compile(r"[A-Za-z0-9#][A-Za-z0-9_/.\-]*")
+
+
+def _number_value(text: str) -> Any:
+    t = re.sub(r"^\s*[:.#]?\s*(?:n[°ºo]\.?|no\.?|nr\.?)?\s*[:#]?\s*", "", text, flags=re.I)
+    for tok in _NUMBER_TOKEN.findall(t)[:2]:
+        tok = n.clean_number(tok)
+        if len(tok) < 3 or len(tok) > 35 or not any(c.isdigit() for c in tok):
+            continue
+        dates = n.dates_in(tok)
+        if (dates and dates[0][1][1] - dates[0][1][0] >= len(tok) - 1) or re.fullmatch(r"\d{1,2}[.,]\d{2}", tok):
+            continue
+        return tok
+    return None
+
+
+def _name_value(text: str) -> Any:
+    t = text.strip().lstrip(":").strip()
+    folded = n.fold(t)
+    if t.endswith(":") or re.match(r"^[^:]{1,25}:\s", t) or len(t) < 2 or len(t) > 80 or sum(c.isalpha() for c in t) < 2:
+        return None
+    if _ANY_LABEL.search(folded) and len(folded) < 25:
+        return None
+    if re.match(r"^\d", t) or "@" in t or re.search(r"\b(?:rue|avenue|boulevard|street|st\.|road)\b", folded):
+        return None
+    return t
+
+
+# ------------------------------------------------------------------------------ label/value pairing
+def _label_hits(seg: Segment) -> list[tuple[str, float, int]]:
+    """(field, score, end of the label in the segment text) for the best label of each field."""
+    folded = n.fold(seg.text)
+    hits = []
+    for bt, patterns in _COMPILED.items():
+        best = None
+        for rx, score in patterns:
+            m = rx.search(folded)
+            if m and (best is None or score > best[1] or (score == best[1] and m.end() - m.start() > best[3])):
+                best = (bt, score, m.end(), m.end() - m.start(), m.start())
+        if best and best[4] <= 3 + (len(folded) // 3 if bt in ("BT-1", "BT-2") else 0):
+            hits.append((best[0], best[1], best[2]))
+    return hits
+
+
+def _words_box(seg: Segment, start_char: int) -> tuple[Box, float]:
+    """Box and min confidence of the words of ``seg`` from character ``start_char`` on."""
+    pos, words = 0, []
+    for w in seg.words:
+        if pos + len(w.text) > start_char:
+            words.append(w)
+        pos += len(w.text) + 1
+    words = words or seg.words
+    return union(w.box for w in words), min(w.conf for w in words)
+
+
+def _value_words(seg: Segment, text: str, start: int, value_text: str) -> tuple[Box, float]:
+    idx = text.find(value_text, start) if value_text else -1
+    return _words_box(seg, idx if idx >= 0 else start)
+
+
+def _below(rows: list[Row], seg: Segment, depth: int = 3) -> list[tuple[Segment, float]]:
+    """Segments under ``seg`` that overlap it horizontally, nearest first."""
+    out = []
+    x0, _, x1, _ = seg.box
+    for k in range(1, depth + 1):
+        r = seg.row + k
+        if r >= len(rows):
+            break
+        for s in rows[r].segments:
+            sx0, _, sx1, _ = s.box
+            overlap = min(x1, sx1) - max(x0, sx0)
+            if overlap > 0.3 * min(x1 - x0, sx1 - sx0) or abs(sx0 - x0) < 0.02:
+                out.append((s, 0.93 - 0.05 * (k - 1)))
+                break
+    return out
+
+
+PARSERS: dict[str, str] = {"BT-25": "number", "BT-26": "date", "BT-1": "number", "BT-2": "date", "BT-9": "date", "BT-109": "amount", "BT-110": "amount",
+                           "BT-112": "amount", "BT-115": "amount", "BT-106": "amount", "BT-27": "name",
+                           "BT-44": "name"}
+
+
+def _pair_labels(page: Page, ex: Extraction) -> None:
+    parse = {"number": _number_value, "date": _date_parser(ex.english), "amount": _amount_value, "name": _name_value}
+    for row in page.rows:
+        header_row = _is_table_header(row) or (
+            sum(1 for x in row.segments if _label_hits(x)) >= 2 and not any(a[2] for a in n.amounts_in(row.text))
+            and bool(re.search(r"\b(?:base|taux|rate|montant|amount)\b", n.fold(row.text))))
+        for si, seg in enumerate(row.segments):
+            hits = _label_hits(seg)
+            if not hits:
+                continue
+            # one segment labels one field: the best score wins (ties: the specific amount labels)
+            hits.sort(key=lambda h: -h[1])
+            best_score = hits[0][1]
+            text = seg.text
+            folded = n.fold(text)
+            for bt, score, end in hits:
+                if score < best_score - 0.05 and bt not in ("BT-2",):
+                    continue
+                kind = PARSERS.get(bt)
+                if kind is None or (header_row and kind == "amount"):
+                    continue
+                fn = parse[kind]
+                rest = text[end:] if len(folded) == len(text) else text[len(text) - len(folded[end:]):]
+                tried: list[tuple[Segment, str, float, int]] = []
+                if rest.strip(" :.-"):
+                    tried.append((seg, rest, 1.0, end))
+                if si + 1 < len(row.segments):
+                    nxt = row.segments[si + 1]
+                    if not _label_hits(nxt) or kind == "name":
+                        tried.append((nxt, nxt.text, 0.95, 0))
+                beside_labels = (si + 1 < len(row.segments) and bool(_label_hits(row.segments[si + 1]))) or (
+                    si > 0 and bool(_label_hits(row.segments[si - 1])))
+                if kind != "amount" or (not tried and score >= 0.9 and not beside_labels):
+                    tried += [(s, s.text, f, 0) for s, f in _below(page.rows, seg)]
+                for s, piece, pos_score, start in tried:
+                    value = fn(piece)
+                    if value is None:
+                        continue
+                    if kind == "name" and s is not seg and _label_hits(s) and not rest.strip(" :"):
+                        continue
+                    box, conf = _value_words(s, s.text, start, str(piece).strip()[:3])
+                    if bt == "BT-1" and score < 0.8 and _near_title(page, row):
+                        score = 0.9
+                    ex.add(bt, Candidate(value, conf * score * pos_score, page.number, box))
+                    break
+
+
+def _preceding_dates(pages: list[Page], ex: Extraction) -> None:
+    """BT-26: the date written after the preceding invoice's number ("... F-12 du 26/09/2026")."""
+    for c in ex.fields.get("BT-25", []):
+        for page in pages:
+            for row in page.rows:
+                text = row.text
+                i = text.find(str(c.value))
+                if page.number == c.page and i >= 0:
+                    found = n.dates_in(text[i + len(str(c.value)):], prefer_mdy=ex.english)
+                    if found:
+                        ex.add("BT-26", Candidate(found[0][0], c.conf, page.number, c.box))
+                        return
+
+
+def _near_title(page: Page, row: Row) -> bool:
+    """A bare "N°" right under (or beside) the document title is the invoice number's label."""
+    for r in page.rows[max(0, row.index - 1):row.index + 1]:
+        if TITLE_INVOICE.search(n.fold(r.text)) or TITLE_CREDIT.search(n.fold(r.text)):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------------ patterns anywhere
+def _scan_patterns(page: Page, ex: Extraction, ctx: Context) -> None:
+    for row in page.rows:
+        for seg in row.segments:
+            text = seg.text
+            folded = n.fold(text)
+            for kind, value, span in n.sirens_in(text):
+                context = n.fold(row.text)
+                labelled = bool(re.search(r"siren|siret|rcs|r\.c\.s|registre|immatricul", context))
+                if not labelled:
+                    continue
+                box, conf = _words_box(seg, span[0])
+                siren = value[:9]
+                bt = "BT-47" if ctx.company_siren and siren == ctx.company_siren else "BT-30"
+                ex.add(bt, Candidate(siren, conf, page.number, box, source="pattern"))
+                if kind == "SIRET":
+                    ex.add("BT-29" if bt == "BT-30" else "BT-46", Candidate(value, conf, page.number, box, "pattern"))
+            for vat, span in n.vat_numbers_in(text):
+                box, conf = _words_box(seg, span[0])
+                own = ctx.company_siren and vat.endswith(ctx.company_siren)
+                ex.add("BT-48" if own else "BT-31", Candidate(vat, conf, page.number, box, source="pattern"))
+            for iban, span in n.ibans_in(text):
+                box, conf = _words_box(seg, span[0])
+                ex.add("BT-84", Candidate(iban, conf, page.number, box, source="pattern"))
+            # legal footer: "<name> SAS au capital ... RCS" / "<name> · SIREN ..."
+            m = _LEGAL_WORDS.search(folded)
+            if m and not _label_hits(Segment(seg.words[:1])):
+                head = re.split(r"\s[·:|,\-–—]\s|\s-\s|,", text[:m.start()])[0].strip(" ·:-,")
+                head = re.sub(r"\b(?:au capital.*|capital.*)$", "", head, flags=re.I).strip()
+                name = _name_value(head) if not _LEGAL_FORM.fullmatch(n.fold(head)) else None
+                if name and not n.sirens_in(name):
+                    ex.add("BT-27", Candidate(name, seg.conf * 0.8, page.number, seg.box, source="legal"))
+                elif seg.index == 0:
+                    _name_above(page, row, ex)
+
+
+_LEGAL_FORM = re.compile(r"(?:sarl|sas|sasu|sa|eurl|snc|sci|scop|gmbh|ag|bv|b\.v\.|ltd|inc|llc|plc|srl|spa)\.?")
+_ADDRESS_ROW = re.compile(r"siege|adresse|address|\btel\b|telephone|phone|fax|e-?mail|www\.|\d{5}|\brue\b|avenue")
+
+
+def _name_above(page: Page, row: Row, ex: Extraction) -> None:
+    """A legal mention line without a name ("Sarl au capital de ..."): the name is the short line
+    above it (skipping the head-office address / contact lines)."""
+    for r in page.rows[max(0, row.index - 3):row.index][::-1]:
+        folded = n.fold(r.text)
+        if _ADDRESS_ROW.search(folded):
+            continue
+        if len(r.segments) == 1:
+            name = _name_value(r.text)
+            if name:
+                ex.add("BT-27", Candidate(name, r.segments[0].conf * 0.75, page.number, r.box, source="legal"))
+        return
+
+
+def _column_totals(page: Page, ex: Extraction) -> None:
+    """"Total | 24.99 | 5.00 | 29.99" under a header naming HT / TVA / TTC columns."""
+    heads = {"BT-109": r"\bht\b|hors tax|excl|net\b|netto", "BT-110": r"\btva\b|\bvat\b|\btax\b|btw|mwst",
+             "BT-112": r"\bttc\b|incl|brutto|gross"}
+    for row in page.rows:
+        if not re.match(r"^(?:total|totaux|totals|summe|totaal)\b", n.fold(row.text)):
+            continue
+        amounts = [(seg, a[0]) for seg in row.segments for a in n.amounts_in(seg.text) if a[2]]
+        if len(amounts) < 2:
+            continue
+        for hr in page.rows[max(0, row.index - 8):row.index][::-1]:
+            cols = {}
+            for seg in hr.segments:
+                folded = n.fold(seg.text)
+                for bt, rx in heads.items():
+                    if bt not in cols and re.search(rx, folded):
+                        cols[bt] = seg.box
+                        break
+            if len(cols) >= 2:
+                for bt, box in cols.items():
+                    for seg, value in amounts:
+                        if min(box[2], seg.box[2]) - max(box[0], seg.box[0]) > -0.01:
+                            ex.add(bt, Candidate(value, seg.conf * 0.9, page.number, seg.box, "column"))
+                            break
+                break
+
+
+def _title(page: Page, ex: Extraction) -> None:
+    top = [r for r in page.rows if r.box[1] < 0.35]
+    for row in top:
+        folded = n.fold(row.text)
+        if TITLE_CREDIT.search(folded):
+            ex.add("BT-3", Candidate("381", min(w.conf for w in row.words), page.number, row.box, "title"))
+            return
+    for row in top:
+        if TITLE_INVOICE.search(n.fold(row.text)):
+            ex.add("BT-3", Candidate("380", 0.9, page.number, row.box, "title"))
+            return
+
+
+def _currency(pages: list[Page], ex: Extraction) -> None:
+    votes: dict[str, int] = {}
+    for page in pages:
+        for row in page.rows:
+            if not n.amounts_in(row.text) and not re.search(r"devise|currency|eur\b", n.fold(row.text)):
+                continue
+            code = n.currency_in(row.text)
+            if code:
+                votes[code] = votes.get(code, 0) + 1
+    if votes:
+        code, count = max(votes.items(), key=lambda kv: kv[1])
+        share = count / sum(votes.values())
+        ex.add("BT-5", Candidate(code, min(0.99, 0.6 + 0.1 * count) * share, pages[0].number, (0, 0, 0, 0), "vote"))
+
+
+def _top_name(page: Page, ex: Extraction, ctx: Context) -> None:
+    """The first text block of the page (letterheads put the supplier's name there)."""
+    for row in page.rows[:6]:
+        for seg in row.segments:
+            text = seg.text
+            folded = n.fold(text)
+            if TITLE_INVOICE.search(folded) or TITLE_CREDIT.search(folded):
+                text = re.sub(r"(?i)\b(?:facture|invoice|rechnung|factuur|receipt|avoir|credit note|payment)\b\.?", "",
+                              text).strip(" .:-")
+            if not text or _label_hits(seg):
+                continue
+            name = _name_value(text)
+            if name and not n.dates_in(text) and not re.search(r"www\.|https?:|@", text):
+                if ctx.company_name and _similar(name, ctx.company_name) > 0.8:
+                    continue
+                ex.add("BT-27", Candidate(name, seg.conf * 0.7, page.number, seg.box, "top"))
+                return
+
+
+def _similar(a: str, b: str) -> float:
+    from difflib import SequenceMatcher
+
+    fa, fb = n.fold(a).strip(), n.fold(b).strip()
+    if not fa or not fb:
+        return 0.0
+    if fa in fb or fb in fa:
+        return max(0.85, SequenceMatcher(None, fa, fb).ratio())
+    return SequenceMatcher(None, fa, fb).ratio()
+
+
+def _company_name(pages: list[Page], ex: Extraction, ctx: Context) -> None:
+    if not ctx.company_name:
+        return
+    for page in pages:
+        for row in page.rows:
+            for seg in row.segments:
+                if _similar(seg.text, ctx.company_name) >= 0.85 and len(seg.text) <= len(ctx.company_name) + 12:
+                    ex.add("BT-44", Candidate(seg.text.strip(), seg.conf, page.number, seg.box, "company"))
+
+
+# ------------------------------------------------------------------------------ VAT rows and tables
+def _vat_rows(page: Page, ex: Extraction) -> None:
+    for row in page.rows:
+        folded = n.fold(row.text)
+        rates = n.rates_in(row.text)
+        if len(rates) != 1 or not re.search(r"\b(?:tva|vat|tax|btw|mwst|ust|taux)\b", folded):
+            continue
+        if re.search(r"\b(?:qte|qty|quantite|designation|description)\b", folded):
+            continue
+        amounts = [a for a in n.amounts_in(row.text) if a[2]]
+        if not amounts:
+            continue
+        rate = rates[0]
+        conf = min(w.conf for w in row.words)
+        entry: dict[str, Any] = {"rate": rate, "conf": conf, "page": page.number, "box": row.box}
+        # the amounts of this row's own cells: from the rate on, up to a segment that labels something else
+        own: list[Decimal] = []
+        started = False
+        for seg in row.segments:
+            if not started:
+                started = bool(n.rates_in(seg.text))
+                if not started:
+                    continue
+            elif _label_hits(seg):
+                break
+            own += [a[0] for a in n.amounts_in(seg.text) if a[2]]
+        own = own or [a[0] for a in amounts]
+        pairs = [(a, b) for a, b in zip(own, own[1:], strict=False) if abs(a * rate / 100 - b) <= Decimal("0.02") + a * Decimal("0.0005")]
+        if pairs:
+            entry["base"], entry["amount"] = pairs[0]
+        elif len(own) >= 2:
+            entry["base"], entry["amount"] = own[0], own[1]
+        else:
+            entry["amount"] = own[0]
+        ex.vat_rows.append(entry)
+
+
+def _header_columns(row: Row) -> dict[str, Box]:
+    found: dict[str, Box] = {}
+    for seg in row.segments:
+        folded = n.fold(seg.text)
+        for col, rx in TABLE_HEADERS.items():
+            if col not in found and re.search(rx, folded):
+                found[col] = seg.box
+                break
+    return found
+
+
+def _is_table_header(row: Row) -> bool:
+    found = _header_columns(row)
+    return len(found) >= 3 and ("amount" in found or "price" in found)
+
+
+def _table(page: Page, ex: Extraction) -> None:
+    header_idx, columns = None, {}
+    for row in page.rows:
+        found = _header_columns(row)
+        if len(found) >= 3 and ("amount" in found or "price" in found):
+            header_idx, columns = row.index, found
+            break
+    if header_idx is None:
+        return
+    amount_col = columns.get("amount") or columns.get("price")
+    qty_col = columns.get("quantity")
+    price_col = columns.get("price") if columns.get("amount") else None
+    for row in page.rows[header_idx + 1:]:
+        folded = n.fold(row.text)
+        if _TABLE_END.search(folded) and not re.match(r"^\d+\s", folded):
+            break
+        amounts = [(a, span) for a, span, money in n.amounts_in(row.text) if money]
+        if not amounts:
+            continue
+        # the amount under the amount column (rightmost)
+        seg_amounts = []
+        for seg in row.segments:
+            for value, _, money in n.amounts_in(seg.text):
+                seg_amounts.append((seg, value, money))
+        right = [x for x in seg_amounts if x[0].box[2] >= amount_col[0] - 0.03]
+        if not right:
+            continue
+        total_seg, total, _ = right[-1]
+        name_parts = [s.text for s in row.segments if s.box[2] < (qty_col or amount_col)[0] - 0.005
+                      and not re.fullmatch(r"\d{1,3}", s.text.strip())]
+        name = " ".join(name_parts).strip()
+        name = re.sub(r"^\d{1,3}\s+", "", name)
+        if not name or not any(c.isalpha() for c in name):
+            continue
+        line: dict[str, Any] = {"name": name, "netAmount": total, "conf": min(w.conf for w in row.words),
+                                "page": page.number, "box": row.box}
+        if qty_col:
+            for seg in row.segments:
+                if seg.box[0] <= qty_col[2] + 0.02 and seg.box[2] >= qty_col[0] - 0.02:
+                    m = re.match(r"\s*(\d+(?:[.,]\d+)?)", seg.text)
+                    if m:
+                        line["quantity"] = Decimal(m.group(1).replace(",", "."))
+                        break
+        if price_col:
+            for seg, value, _money in seg_amounts:
+                if seg.box[2] >= price_col[0] - 0.02 and seg.box[0] <= price_col[2] + 0.02 and seg is not total_seg:
+                    line["unitPrice"] = value
+                    break
+        rates = n.rates_in(row.text)
+        if rates:
+            line["vatRate"] = rates[-1]
+        ex.lines.append(line)
+
+
+# ------------------------------------------------------------------------------ entry point
+def extract(pages: list[Page], ctx: Context | None = None) -> Extraction:
+    ctx = ctx or Context()
+    ex = Extraction()
+    ex.text = "\n".join(r.text for p in pages for r in p.rows)
+    folded = n.fold(ex.text)
+    french = len(re.findall(r"\b(?:facture|montant|tva|total ht|ttc|date d'|echeance|le|de|du|des)\b", folded))
+    english = len(re.findall(r"\b(?:invoice|amount|due|the|of|and|total|tax|date:)\b", folded))
+    ex.english = english > french * 1.5
+    for page in pages:
+        _pair_labels(page, ex)
+        _scan_patterns(page, ex, ctx)
+        _vat_rows(page, ex)
+        _column_totals(page, ex)
+        _table(page, ex)
+    if len(pages) > 1:  # running totals of earlier pages ("à reporter") weigh less than the last page's
+        for bt in ("BT-109", "BT-110", "BT-112", "BT-115"):
+            for c in ex.fields.get(bt, []):
+                if c.page != pages[-1].number:
+                    c.conf *= 0.6
+    _preceding_dates(pages, ex)
+    _title(pages[0], ex)
+    _top_name(pages[0], ex, ctx)
+    _currency(pages, ex)
+    _company_name(pages, ex, ctx)
+    return ex
+
+
+def parse_value(bt: str, text: str, english: bool = False) -> Any:
+    """A value typed for ``bt`` from raw text (engine hints, reviewer corrections), or None."""
+    kind = PARSERS.get(bt)
+    if kind == "date":
+        found = n.dates_in(text, prefer_mdy=english)
+        if not found:
+            try:
+                return _dt.date.fromisoformat(text.strip())
+            except ValueError:
+                return None
+        return found[0][0]
+    if kind == "amount":
+        found = n.amounts_in(text)
+        return found[-1][0] if found else None
+    if kind == "number":
+        return _number_value(text) or (n.clean_number(text) or None)
+    if kind == "name":
+        t = " ".join(text.split())
+        return t or None
+    if bt in ("BT-30", "BT-47"):
+        d = n.digits_repaired(text)
+        return d[:9] if (len(d) == 9 and n.is_siren(d)) or (len(d) == 14 and n.is_siret(d)) else None
+    if bt in ("BT-29", "BT-46"):
+        d = n.digits_repaired(text)
+        return d if n.is_siret(d) else None
+    if bt in ("BT-31", "BT-48"):
+        found = n.vat_numbers_in(text.upper())
+        return found[0][0] if found else None
+    if bt == "BT-84":
+        found = n.ibans_in(text)
+        return found[0][0] if found else None
+    if bt == "BT-5":
+        t = text.strip().upper()
+        return t if re.fullmatch(r"[A-Z]{3}", t) else n.currency_in(text)
+    if bt == "BT-3":
+        t = text.strip()
+        return t if re.fullmatch(r"\d{3}", t) else None
+    return text.strip() or None
+
+
+class CorrectionError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+CORRECTABLE = ("BT-1", "BT-2", "BT-3", "BT-25", "BT-26", "BT-5", "BT-9", "BT-27", "BT-29", "BT-30", "BT-31", "BT-44", "BT-47",
+               "BT-48", "BT-84", "BT-109", "BT-110", "BT-112", "BT-115")
+
+
+def apply_corrections(ex: Extraction, corrections: dict[str, Any]) -> None:
+    """Reviewer values replace what was read (confidence 1, source "user"); ``None`` removes a field.
+    Raises ``CorrectionError`` naming the first value that does not parse or fails its check digits."""
+    for bt, raw in (corrections.get("fields") or {}).items():
+        if bt not in CORRECTABLE:
+            raise CorrectionError(f"fields.{bt}", f"{bt} cannot be corrected")
+        if raw is None:
+            ex.fields.pop(bt, None)
+            continue
+        value = parse_value(bt, str(raw))
+        if value is None:
+            raise CorrectionError(f"fields.{bt}", f"{raw!r} is not a valid value for {bt}")
+        ex.fields[bt] = [Candidate(value, 1.0, 0, (0.0, 0.0, 0.0, 0.0), "user")]
+    if corrections.get("vatBreakdown") is not None:
+        rows = []
+        for i, r in enumerate(corrections["vatBreakdown"]):
+            try:
+                entry = {"rate": Decimal(str(r["rate"])), "amount": Decimal(str(r["amount"])).quantize(Decimal("0.01")),
+                         "conf": 1.0, "page": 0, "box": (0.0, 0.0, 0.0, 0.0)}
+                if r.get("base") is not None:
+                    entry["base"] = Decimal(str(r["base"])).quantize(Decimal("0.01"))
+            except Exception:  # noqa: BLE001 - KeyError, InvalidOperation, TypeError
+                raise CorrectionError(f"vatBreakdown[{i}]", "rate and amount (decimal strings) are required") from None
+            rows.append(entry)
+        ex.vat_rows = rows
+    if corrections.get("lines") is not None:
+        lines = []
+        for i, ln in enumerate(corrections["lines"]):
+            try:
+                entry = {"name": str(ln["name"]).strip(), "netAmount": Decimal(str(ln["netAmount"])).quantize(Decimal("0.01")),
+                         "conf": 1.0, "page": 0, "box": (0.0, 0.0, 0.0, 0.0)}
+                for k in ("quantity", "unitPrice", "vatRate"):
+                    if ln.get(k) is not None:
+                        entry[k] = Decimal(str(ln[k]))
+            except Exception:  # noqa: BLE001
+                raise CorrectionError(f"lines[{i}]", "name and netAmount are required; numbers as decimal strings") from None
+            if not entry["name"]:
+                raise CorrectionError(f"lines[{i}].name", "a line needs a name")
+            lines.append(entry)
+        ex.lines = lines
