@@ -189,12 +189,13 @@ def test_validate_valid_files(validation_files, capsys) -> None:
     assert run("validate", str(validation_files["ok.pdf"]), str(validation_files["ok.xml"])) == 0
     out = capsys.readouterr().out
     assert "ok.pdf: VALID (facturx, en16931)" in out
-    assert "PDF/A-3 + Factur-X container: ok" in out
+    assert "  checked: xsd, en16931, br-fr, pdfa (PDF/A-3 + Factur-X container rules" in out
     assert "ok.xml: VALID (cii, en16931)" in out
 
 
 def test_validate_flags_a_factur_x_whose_container_is_not_pdfa(validation_files, tmp_path: Path, capsys) -> None:
-    """Valid XML inside a plain (non PDF/A) PDF: the rules pass, the container check fails."""
+    """Valid XML inside a plain (non PDF/A) PDF: the rules pass, the container rules make it invalid,
+    and the exit code follows the report's verdict (the API's)."""
     import io
 
     import facturx
@@ -210,9 +211,16 @@ def test_validate_flags_a_factur_x_whose_container_is_not_pdfa(validation_files,
     src.write_bytes(plain)
     assert run("validate", str(src)) == 1
     out = capsys.readouterr().out
-    assert "VALID (facturx, en16931)" in out
-    assert "PDFA-STRUCTURE: no /OutputIntents" in out
+    assert "INVALID (facturx, en16931) — 2 error(s)" in out
+    assert "[fatal] PDFA-OUTPUTINTENT (pdfa): no PDF/A OutputIntent" in out
+    assert run("validate", "--json", str(src)) == 1
+    report = json.loads(capsys.readouterr().out)["report"]
+    assert report["verdict"] == "invalid"
+    assert {(f["ruleId"], f["layer"]) for f in report["findings"] if f["severity"] == "fatal"} == {
+        ("PDFA-OUTPUTINTENT", "pdfa"), ("PDFA-TRAILER-ID", "pdfa")
+    }
     assert run("validate", "--no-container", str(src)) == 0
+    assert "pdfa" not in capsys.readouterr().out
 
 
 def test_validate_invalid_file_exits_1_with_rule_ids(validation_files, capsys) -> None:

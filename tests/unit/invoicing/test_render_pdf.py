@@ -228,10 +228,11 @@ def test_render_is_pdfa3b_with_embedded_fonts() -> None:
     assert s["output_intents"] == ["/GTS_PDFA1"]
     assert s["fonts_embedded"] and any("DejaVuSans" in name for name in s["fonts"])
     assert (s["pdfaid_part"], s["pdfaid_conformance"]) == ("3", "B")
-    assert s["info_xmp_mismatches"] == []
     assert not s["javascript"] and not s["encrypted"]
-    # a bare rendering is not yet a Factur-X
+    # a bare rendering is a clean PDF/A-3 that is not yet a Factur-X: only the Factur-X rules fire
     assert s["af"] == [] and s["embedded_files"] == []
+    assert {f.rule_id for f in s["findings"]} == {"FX-FILENAME", "FX-XMP-EXTENSION", "FX-XMP-DOCUMENTFILENAME",
+                                                  "FX-XMP-DOCUMENTTYPE", "FX-XMP-VERSION", "FX-XMP-CONFORMANCE"}
 
 
 def test_many_lines_span_pages_with_numbering(tmp_path: Path) -> None:
