@@ -279,7 +279,7 @@ def test_cii_declared_extended_ctc_fr_uses_d22b_and_french_extension_rules():
     assert report.profile == "extended-ctc-fr"
     layers = {rs.layer: rs.name for rs in report.rule_sets if rs.layer}
     assert layers == {
-        "xsd": "UN/CEFACT CII D22B XSD (EXTENDED-CTC-FR)",
+        "xsd": "UN/CEFACT CII D22B XSD",
         "extended-ctc-fr": "FNFE EXTENDED-CTC-FR CII schematron",
         "br-fr": "FNFE BR-FR Flux 2 CII schematron",
     }

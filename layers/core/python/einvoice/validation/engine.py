@@ -108,7 +108,7 @@ def validate(
                 ),
             )
         )
-    plan = rulesets.plan_for(doc.syntax, doc.profile or "en16931", doc.root_name)
+    plan = rulesets.plan_for(doc.syntax, doc.profile or "en16931", doc.root_name, doc.specification_id)
     _run_xsd(plan.schema, doc.root, run)
     node = None
     node_error = None
