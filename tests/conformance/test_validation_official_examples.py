@@ -71,4 +71,4 @@ def test_xrechnung_cii_passes_with_french_rules_as_warnings(corpus_dir, path):
 def test_extract_xml_from_third_party_hybrids(corpus_dir, path):
     from einvoice.invoicing import facturx
 
-    assert b"CrossIndustryInvoice" in facturx.extract_xml(path.read_bytes())[:2000]
+    assert b"CrossIndustryInvoice" in facturx.extract_xml(path.read_bytes())
