@@ -282,3 +282,26 @@ def test_budget_bounds_every_decompression_of_a_request():
         decode_stream(s, 50 * 1024 * 1024, budget, "test stream")
     assert exc.value.details[0].rule == "PDF-DECOMPRESSION-BUDGET"
     assert budget.used <= 3 * 1024 * 1024 + 256 * 1024  # stopped within one inflate chunk of the budget
+
+
+def test_memory_is_released_when_the_validation_returns(fr_xml):
+    """No reference cycle keeps the PDF's objects (or pypdf's copy of the input) after the call."""
+    import gc
+    import os
+    import tracemalloc
+
+    pdf = hybrid_pdf(fr_xml, attachments={f"scan-{i}.bin": (b"/Length %d" % (1 << 20), os.urandom(1 << 20))
+                                          for i in range(3)})
+    validate(pdf)  # warm caches
+    gc.collect()
+    gc.disable()
+    try:
+        tracemalloc.start()
+        report = validate(pdf)
+        current, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    finally:
+        gc.enable()
+    assert report.verdict == "valid"
+    assert peak > len(pdf)  # the raw streams were read...
+    assert current < 512 * 1024, current  # ...and released by reference counting alone

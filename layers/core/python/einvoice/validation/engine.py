@@ -123,8 +123,12 @@ def validate(
     for key in plan.stylesheets:
         _run_stylesheet(key, node, node_error, run, policy)
     del node
-    if prepared.pdf is not None and check_container:
-        _run_container(prepared, run)
+    if prepared.pdf is not None:
+        try:
+            if check_container:
+                _run_container(prepared, run)
+        finally:
+            prepared.pdf.close()
     verdict = verdict_of(run.findings, run.errored)
     return ValidationReport(
         verdict=verdict,

@@ -133,6 +133,14 @@ class PdfDocument:
                 return by_name[name]
         return None
 
+    def close(self) -> None:
+        """Drop the parsed objects now (pypdf objects and their reader form reference cycles, which would
+        otherwise wait for the garbage collector while holding the raw streams)."""
+        self.files.clear()
+        self.reader.resolved_objects.clear()
+        self.reader.flattened_pages = None
+        self.reader.stream = None  # the BytesIO holds a copy of the input (pypdf asks for its buffer)
+
     def read(self, stream: Any, limit: int, what: str) -> bytes:
         """Decoded bytes of ``stream``, at most ``limit`` (413 above it), charged to the budget."""
         return decode_stream(stream, limit, self.budget, what)
