@@ -444,7 +444,9 @@ def extract_xml(pdf: bytes) -> bytes:
     if not is_pdf(pdf):
         raise BadRequestError("Not a PDF file (no %PDF- header)")
     try:
-        return extract_invoice(pdf, max_xml_bytes=inputs.DEFAULT_MAX_BYTES)[2]
+        doc, _, xml = extract_invoice(pdf, max_xml_bytes=inputs.DEFAULT_MAX_BYTES)
+        doc.close()
+        return xml
     except BadRequestError as exc:
         if not any(d.rule == "PDF-NO-INVOICE" for d in exc.details):
             raise
@@ -494,7 +496,10 @@ def pdfa3_structure(pdf: bytes) -> dict[str, Any]:
             profile, spec_id = xml.profile, xml.specification_id
         except BadRequestError:
             pass  # the XML itself is judged by the validation pipeline; the container is judged here
-    out = container.facts(doc, spec)
+    try:
+        out = container.facts(doc, spec)
+    finally:
+        doc.close()
     found = container.findings(out, profile, spec_id)
     out["findings"] = found
     out["problems"] = [f"{f.rule_id}: {f.message}" for f in found if f.severity == "fatal"]

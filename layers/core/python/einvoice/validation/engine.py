@@ -56,6 +56,8 @@ def prepare(data: bytes, *, max_bytes: int | None = None) -> Prepared:
 def detect(data: bytes, *, max_bytes: int | None = None) -> tuple[str, str | None]:
     """(format, profile) of a document: format cii | ubl | facturx (PDF); profile from BT-24."""
     p = prepare(data, max_bytes=max_bytes)
+    if p.pdf is not None:
+        p.pdf.close()
     return p.fmt, p.doc.profile
 
 
