@@ -11,6 +11,8 @@ BENCH = Path(__file__).resolve().parent
 ORDER = [
     ("imports_bench.py", ["5"]),
     ("validation_bench.py", ["--repeat", "5"]),
+    ("facturx_examples.py", []),
+    ("validation_memory.py", ["--lines", "8000"]),
     ("generation_bench.py", ["--repeat", "20"]),
     ("companies_bench.py", ["--lines", "100000", "--no-search"]),
     ("companies_bench.py", ["--search-only", "--fake-index", "--lines", "100000", "--searches", "40"]),

@@ -18,7 +18,7 @@ RULESETS_BY_PROFILE = {
     ("cii", "minimum"): ["fx-minimum", "br-fr-cii"],
     ("cii", "basicwl"): ["fx-basicwl", "br-fr-cii"],
     ("cii", "basic"): ["fx-basic", "br-fr-cii"],
-    ("cii", "en16931"): ["fx-en16931", "br-fr-cii", "extended-ctc-fr-cii"],
+    ("cii", "en16931"): ["fx-en16931", "en16931-cii", "br-fr-cii", "extended-ctc-fr-cii"],
     ("cii", "extended"): ["fx-extended", "br-fr-cii", "extended-ctc-fr-cii"],
     ("ubl", "en16931"): ["en16931-ubl", "br-fr-ubl", "extended-ctc-fr-ubl"],
     ("ubl", "extended-ctc-fr"): ["extended-ctc-fr-ubl", "br-fr-ubl", "en16931-ubl"],
@@ -73,7 +73,7 @@ KEYS = sorted({k for keys in RULESETS_BY_PROFILE.values() for k in keys})
 
 
 # default run: the rule sets of the common profiles (each needs a second, unrewritten compile)
-DEFAULT_KEYS = ["br-fr-cii", "br-fr-ubl", "en16931-ubl", "fx-en16931", "fx-minimum"]
+DEFAULT_KEYS = ["br-fr-cii", "br-fr-ubl", "en16931-cii", "en16931-ubl", "fx-en16931", "fx-minimum"]
 
 
 @pytest.mark.parametrize("key", DEFAULT_KEYS)
@@ -87,8 +87,8 @@ def test_rewrite_preserves_findings_full_corpus(key, corpus_dir):
     _check(key, limit=None)
 
 
-def _fragments(step: int):
-    """The CEN rule unit-test fragments (UBL): small documents that trigger many individual rules."""
+def _fragments(step: int, configuration: str = "tc434-ubl"):
+    """The CEN rule unit-test fragments: small documents that trigger many individual rules."""
     import json
 
     from lxml import etree
@@ -100,7 +100,7 @@ def _fragments(step: int):
         return []
     out = []
     for rel, spec in sorted(json.loads(path.read_text(encoding="utf-8")).items()):
-        if spec["configuration"] != "tc434-ubl":
+        if spec["configuration"] != configuration:
             continue
         root = parse_xml((CORPUS / "en16931-cen" / rel).read_bytes())
         for test in root.iter("{http://difi.no/xsd/vefa/validator/1.0}test"):
@@ -112,7 +112,7 @@ def _fragments(step: int):
 def _check_fragments(key: str, step: int) -> None:
     from einvoice.validation import saxon
 
-    docs = _fragments(step)
+    docs = _fragments(step, "tc434-cii" if key.endswith("-cii") else "tc434-ubl")
     if not docs:
         pytest.skip("corpus absent")
     original = saxon.compile_variant(key, optimise=False)
@@ -129,12 +129,12 @@ def _check_fragments(key: str, step: int) -> None:
             assert a != ("dynamic error",), name
 
 
-@pytest.mark.parametrize("key", ["en16931-ubl", "br-fr-ubl"])
+@pytest.mark.parametrize("key", ["en16931-ubl", "br-fr-ubl", "en16931-cii"])
 def test_rewrite_preserves_findings_on_rule_fragments_subset(key, corpus_dir):
     _check_fragments(key, step=10)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("key", ["en16931-ubl", "br-fr-ubl", "extended-ctc-fr-ubl"])
+@pytest.mark.parametrize("key", ["en16931-ubl", "br-fr-ubl", "extended-ctc-fr-ubl", "en16931-cii"])
 def test_rewrite_preserves_findings_on_all_rule_fragments(key, corpus_dir):
     _check_fragments(key, step=1)

@@ -228,10 +228,11 @@ def test_render_is_pdfa3b_with_embedded_fonts() -> None:
     assert s["output_intents"] == ["/GTS_PDFA1"]
     assert s["fonts_embedded"] and any("DejaVuSans" in name for name in s["fonts"])
     assert (s["pdfaid_part"], s["pdfaid_conformance"]) == ("3", "B")
-    assert s["info_xmp_mismatches"] == []
     assert not s["javascript"] and not s["encrypted"]
-    # a bare rendering is not yet a Factur-X
+    # a bare rendering is a clean PDF/A-3 that is not yet a Factur-X: only the Factur-X rules fire
     assert s["af"] == [] and s["embedded_files"] == []
+    assert {f.rule_id for f in s["findings"]} == {"FX-FILENAME", "FX-XMP-EXTENSION", "FX-XMP-DOCUMENTFILENAME",
+                                                  "FX-XMP-DOCUMENTTYPE", "FX-XMP-VERSION", "FX-XMP-CONFORMANCE"}
 
 
 def test_many_lines_span_pages_with_numbering(tmp_path: Path) -> None:
@@ -286,33 +287,6 @@ def test_characters_missing_from_the_font_do_not_break_pdfa(tmp_path: Path) -> N
     assert render._clean(view)["buyer"]["name"] == "\ufffd" * 7 + " Ελληνικά Привет Łódź œuvre"
     text = pdf_text(render.render_pdf(inv), tmp_path, layout=False)
     assert "Ελληνικά Привет Łódź œuvre" in text
-
-
-CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "corpus" / "en16931-cen"
-
-
-@pytest.mark.skipif(not CORPUS.exists(), reason="../shared corpus absent")
-def test_renders_third_party_cen_examples(tmp_path: Path) -> None:
-    """Invoices nobody on the team wrote (CEN CII and UBL examples) render, numbers included."""
-    import importlib.util
-
-    if importlib.util.find_spec("einvoice.invoicing.parse") is None:
-        pytest.skip("einvoice.invoicing.parse not available yet")
-    from einvoice.invoicing import parse
-
-    files = sorted(CORPUS.glob("*/examples/*.xml"))[::2]  # half of them keeps the test short
-    assert files
-    rendered = 0
-    for path in files:
-        try:
-            inv = parse.parse_xml(path.read_bytes())
-        except Exception:  # noqa: BLE001 - parser coverage is the parser's tests' business
-            continue
-        text = pdf_text(render.render_pdf(inv), tmp_path, layout=False)
-        assert inv.number in text, path.name
-        assert inv.seller.name.split()[0] in text, path.name
-        rendered += 1
-    assert rendered >= len(files) // 2
 
 
 def test_fonts_are_bundled_with_the_template() -> None:

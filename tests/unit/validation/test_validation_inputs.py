@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from validation_test_support import make_pdf
+from validation_test_support import PdfBuilder, fixture, hybrid_pdf, make_pdf, zeros_stream
 
 from einvoice.errors import BadRequestError, PayloadTooLargeError
 from einvoice.validation import detect, validate
@@ -127,8 +127,8 @@ def test_pdf_with_unrelated_xml_attachment_is_bad_request():
 
 
 @pytest.mark.parametrize("fraction", [0.9, 0.5, 0.1])
-def test_truncated_pdf_is_bad_request(uc1_cii, fraction):
-    pdf = make_pdf({"factur-x.xml": uc1_cii})
+def test_truncated_pdf_is_bad_request(fr_cii, fraction):
+    pdf = make_pdf({"factur-x.xml": fr_cii})
     with pytest.raises(BadRequestError):
         validate(pdf[: int(len(pdf) * fraction)])
 
@@ -148,6 +148,49 @@ def test_xxe_inside_pdf_attachment_is_refused():
     assert _rule(exc) == "XML-DOCTYPE"
 
 
+def test_embedded_xml_obeys_the_raw_xml_size_limit():
+    """The XML inside a PDF is limited like a raw XML body: 413 FileSizeExceeded naming the attachment."""
+    xml = fixture("fr-en16931.cii.xml")
+    big = xml.replace(b"</rsm:CrossIndustryInvoice>", b"<!--" + b" " * 300_000 + b"--></rsm:CrossIndustryInvoice>")
+    pdf = hybrid_pdf(big)
+    assert len(pdf) < 100_000  # the PDF itself is small: the limit applies to the decompressed XML
+    with pytest.raises(PayloadTooLargeError) as exc:
+        validate(pdf, max_bytes=200_000)
+    assert exc.value.details[0].rule == "FileSizeExceeded"
+    assert "factur-x.xml" in exc.value.message
+    assert validate(hybrid_pdf(xml), max_bytes=200_000).verdict == "valid"
+
+
+def test_embedded_zip_bomb_is_413_not_an_out_of_memory():
+    entries, data = zeros_stream(200 * 1024 * 1024)
+    b = PdfBuilder()
+    ef = b.stream(b"/Type/EmbeddedFile/Subtype/text#2Fxml" + entries, data)
+    spec = b.obj(b"<</Type/Filespec/F(factur-x.xml)/UF(factur-x.xml)/AFRelationship/Data/EF<</F %d 0 R>>>>" % ef)
+    pages = b.obj(b"<</Type/Pages/Kids[]/Count 0>>")
+    root = b.obj(b"<</Type/Catalog/Pages %d 0 R/AF[%d 0 R]>>" % (pages, spec))
+    with pytest.raises(PayloadTooLargeError) as exc:
+        validate(b.build(root))
+    assert exc.value.details[0].rule == "FileSizeExceeded"
+
+
+def test_unnamed_invoice_attachment_is_found_by_sniffing_and_flagged():
+    xml = fixture("fr-en16931.cii.xml")
+    report = validate(make_pdf({"notes.txt": b"hello", "facture-123.xml": xml}))
+    assert report.embedded_filename == "facture-123.xml"
+    assert "FX-FILENAME" in report.rule_ids("fatal", "pdfa")
+
+
+def test_damaged_invoice_stream_is_bad_request():
+    b = PdfBuilder()
+    ef = b.stream(b"/Type/EmbeddedFile/Filter/FlateDecode/Length 12", b"not deflate!")
+    spec = b.obj(b"<</Type/Filespec/F(factur-x.xml)/UF(factur-x.xml)/EF<</F %d 0 R>>>>" % ef)
+    pages = b.obj(b"<</Type/Pages/Kids[]/Count 0>>")
+    root = b.obj(b"<</Type/Catalog/Pages %d 0 R/AF[%d 0 R]>>" % (pages, spec))
+    with pytest.raises(BadRequestError) as exc:
+        validate(b.build(root))
+    assert _rule(exc) == "PDF-UNREADABLE"
+
+
 def test_zugferd1_root_is_refused():
     xml = b'<rsm:CrossIndustryDocument xmlns:rsm="urn:ferd:CrossIndustryDocument:invoice:1p0"/>'
     with pytest.raises(BadRequestError) as exc:
@@ -155,15 +198,15 @@ def test_zugferd1_root_is_refused():
     assert "ZUGFeRD 1.0" in exc.value.message
 
 
-def test_detect_formats(uc1_cii, uc1_ubl, uc1_pdf):
-    assert detect(uc1_cii) == ("cii", "en16931")
-    assert detect(uc1_ubl) == ("ubl", "en16931")
-    assert detect(uc1_pdf) == ("facturx", "en16931")
+def test_detect_formats(fr_cii, fr_ubl, fr_pdf):
+    assert detect(fr_cii) == ("cii", "en16931")
+    assert detect(fr_ubl) == ("ubl", "en16931")
+    assert detect(fr_pdf) == ("facturx", "en16931")
 
 
-def test_detect_profile_comes_from_the_xml_not_the_filename(uc1_cii):
-    fmt, profile = detect(uc1_cii)
-    report = validate(uc1_cii, filename="something_EXTENDED-CTC-FR.xml")
+def test_detect_profile_comes_from_the_xml_not_the_filename(fr_cii):
+    fmt, profile = detect(fr_cii)
+    report = validate(fr_cii, filename="something_EXTENDED-CTC-FR.xml")
     assert report.profile == profile == "en16931"
 
 

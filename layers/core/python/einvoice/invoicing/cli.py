@@ -7,12 +7,12 @@
 
 FILE may be a CII or UBL XML, a Factur-X / ZUGFeRD PDF or a JSON invoice (the body of
 ``POST /v1/invoices``). ``-o -`` writes to standard output. ``validate`` runs
-:func:`einvoice.validation.validate` and, for a PDF, the structural PDF/A-3 + Factur-X
-container check (:func:`einvoice.invoicing.facturx.pdfa3_structure`).
+:func:`einvoice.validation.validate` (for a PDF, the PDF/A-3 + Factur-X container rules are one more
+layer of findings, ``pdfa``) and prints the report's verdict: the same verdict as the API.
 
-Exit codes: 0 success / every file valid; 1 an invoice is invalid (rule failures, listed on
-stderr or in the JSON report); 2 usage error or unreadable input (missing file, not an
-invoice, malformed XML/JSON/PDF).
+Exit codes: 0 success / every file valid; 1 an invoice is invalid or could not be validated
+(``ValidationReport.exit_code``: rule failures, listed on stdout or in the JSON report); 2 usage
+error or unreadable input (missing file, not an invoice, malformed XML/JSON/PDF).
 """
 
 from __future__ import annotations
@@ -218,14 +218,17 @@ def _serialize(invoice: Invoice, fmt: str, profile: str | None, *, tagged: bool 
 # --------------------------------------------------------------------------- commands
 
 
+LAYER_TITLES = {"pdfa": "pdfa (PDF/A-3 + Factur-X container rules, structural, not veraPDF)"}
+
+
 def _finding_line(f: Any) -> str:
     loc = f" at {f.location}" if f.location else ""
     return f"  [{f.severity}] {f.rule_id} ({f.layer}){loc}: {f.message}"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate each FILE (XSD, EN 16931 / Factur-X, BR-FR; for a PDF also the PDF/A-3 container
-    structure); exit 1 when one is invalid, 2 when one cannot be read."""
+    """Validate each FILE (XSD, EN 16931 / Factur-X, BR-FR; for a PDF also the PDF/A-3 + Factur-X
+    container rules); exit 1 when one is not valid, 2 when one cannot be read."""
     from einvoice.validation import validate
 
     results: list[dict[str, Any]] = []
@@ -239,7 +242,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 raise CliError(f"{path}: JSON invoices are validated by 'einvoice generate' (checks), "
                                "not by the XML rule sets")
             try:
-                report = validate(data, filename=Path(path).name, french_rules_severity=args.french_rules)
+                report = validate(data, filename=Path(path).name, french_rules_severity=args.french_rules,
+                                  check_container=not args.no_container)
             except DomainError as exc:
                 raise _from_domain_error(path, exc) from None
         except CliError as err:
@@ -249,34 +253,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if not args.json:
                 _print_error(err)
             continue
-        code = EXIT_OK if report.verdict == "valid" else EXIT_INVALID
-        entry: dict[str, Any] = {"file": path, "report": report.model_dump(mode="json", by_alias=True)}
-        container = None
-        if sniff(data) == "pdf" and not args.no_container:
-            from einvoice.invoicing.facturx import pdfa3_structure
-
-            try:
-                container = pdfa3_structure(data)
-            except DomainError as exc:
-                container = {"ok": False, "problems": [exc.message]}
-            entry["container"] = {"ok": container["ok"], "problems": container["problems"]}
-            if not container["ok"]:
-                code = EXIT_INVALID
+        code = report.exit_code
         worst = max(worst, code)
-        results.append(entry)
+        results.append({"file": path, "report": report.model_dump(mode="json", by_alias=True)})
         if not args.json:
             fatal = [f for f in report.findings if f.severity == "fatal"]
             others = [f for f in report.findings if f.severity != "fatal"]
             head = f"{path}: {report.verdict.upper()} ({report.format}, {report.profile or 'unknown profile'})"
             counts = f" — {len(fatal)} error(s), {len(others)} warning(s)" if report.findings else ""
             print(f"{head}{counts} [{report.duration_ms:.0f} ms]")
+            layers = dict.fromkeys(rs.layer for rs in report.rule_sets if rs.layer)
+            print("  checked: " + ", ".join(LAYER_TITLES.get(layer, layer) for layer in layers))
             for f in fatal + (others if not args.errors_only else []):
                 print(_finding_line(f))
-            if container is not None:
-                state = "ok" if container["ok"] else "PROBLEMS (structural check, not veraPDF)"
-                print(f"  PDF/A-3 + Factur-X container: {state}")
-                for problem in container["problems"]:
-                    print(f"  [fatal] PDFA-STRUCTURE: {problem}")
     if args.json:
         print(json.dumps(results if len(results) != 1 or args.always_list else results[0],
                          ensure_ascii=False, indent=2))
@@ -331,7 +320,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--always-list", action="store_true", help="with --json, print a list even for one file")
     p.add_argument("--errors-only", action="store_true", help="do not list warnings")
     p.add_argument("--no-container", action="store_true",
-                   help="for PDFs, skip the PDF/A-3 + Factur-X container structure check")
+                   help="for PDFs, skip the PDF/A-3 + Factur-X container rules (layer pdfa)")
     p.add_argument("--french-rules", choices=("fatal", "warning"), default=None,
                    help="severity of the BR-FR rules (default: platform setting, fatal)")
     p.set_defaults(func=_run(cmd_validate))

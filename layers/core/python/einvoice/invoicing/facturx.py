@@ -11,10 +11,10 @@
   akretion's ``facturx.generate_from_binary`` is the fallback for other PDFs
   (``method="facturx"``): it rewrites the whole file with pypdf (~100 ms on a tagged page).
 - :func:`extract_xml` / :func:`parse_pdf` read a Factur-X (or ZUGFeRD 2 / XRechnung hybrid).
-- :func:`pdfa3_structure` is a pypdf-based structural check of the PDF/A-3 + Factur-X
-  container (no veraPDF offline): OutputIntents, embedded fonts, XMP identification and
-  Factur-X extension, Info/XMP consistency, ``/AF`` and ``EmbeddedFiles``. It is not a full
-  PDF/A validator (no colour-space, transparency or font-program checks).
+- :func:`pdfa3_structure` reports the PDF/A-3 + Factur-X container rules of the validation
+  pipeline (:mod:`einvoice.validation.container`; no veraPDF offline): OutputIntents, embedded
+  fonts, XMP identification and Factur-X extension, ``/AF`` and ``EmbeddedFiles``. It is not a
+  full PDF/A validator (no colour-space, transparency or font-program checks).
 
 Heavy libraries (factur-x, pypdf, lxml, typst) are imported lazily.
 """
@@ -60,9 +60,6 @@ FX_NS = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
 _PDFAID_NS = "http://www.aiim.org/pdfa/ns/id/"
 _RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _PDFA_SCHEMA_NS = "http://www.aiim.org/pdfa/ns/schema#"
-_DC_NS = "http://purl.org/dc/elements/1.1/"
-_PDF_NS = "http://ns.adobe.com/pdf/1.3/"
-_XMP_NS = "http://ns.adobe.com/xap/1.0/"
 
 logger = logging.getLogger(__name__)
 
@@ -225,6 +222,8 @@ def _facturx_xmp(xmp: bytes, level: str) -> bytes:
         raise _NotIncrementable("XMP packet without x:xmpmeta")
     root = etree.fromstring(xmp[start : end + len(b"</x:xmpmeta>")],
                             parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    from einvoice.validation.container import xmp_value as _xmp_value
+
     if _xmp_value(root, _PDFAID_NS, "part") != "3":
         raise _NotIncrementable("input is not PDF/A-3 (XMP pdfaid:part)")
     if _xmp_value(root, FX_NS, "DocumentFileName") is not None:
@@ -272,6 +271,8 @@ def _embed_incremental(pdf: bytes, xml: bytes, level: str) -> bytes:
     import zlib
 
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, TextStringObject
+
+    from einvoice.validation.pdf import resolve as _resolve
 
     start = _startxref(pdf)
     if pdf[start : start + 4] != b"xref":
@@ -429,36 +430,35 @@ def _reader(pdf: bytes, *, strict: bool = False) -> Any:
         raise BadRequestError(f"Unreadable PDF: {exc}") from exc
 
 
-def _attachments(reader: Any) -> dict[str, bytes]:
-    try:
-        return {name: contents[0] for name, contents in reader.attachments.items() if contents}
-    except Exception as exc:  # broken name tree: report, never crash
-        raise BadRequestError(f"Unreadable PDF attachments: {exc}") from exc
-
-
 def extract_xml(pdf: bytes) -> bytes:
     """The invoice XML embedded in a Factur-X / ZUGFeRD 2 PDF.
 
-    Looks for ``factur-x.xml``, then the ZUGFeRD / XRechnung names, then (as a fallback) a
-    single other ``.xml`` attachment. Raises :class:`BadRequestError` for a non-PDF and
-    :class:`InvalidInputError` when no invoice XML is embedded.
+    Read by :func:`einvoice.validation.pdf.extract_invoice`: ``factur-x.xml``, then the ZUGFeRD /
+    XRechnung names, then a single other ``.xml`` attachment that looks like an invoice; nothing else is
+    decompressed, and the XML obeys the raw-XML size limit (413). Raises :class:`BadRequestError` for a
+    non-PDF or a damaged one and :class:`InvalidInputError` when no invoice XML is embedded.
     """
-    files = _attachments(_reader(pdf))
-    lower = {name.lower(): name for name in files}
-    for candidate in XML_FILENAMES:
-        if candidate.lower() in lower:
-            return files[lower[candidate.lower()]]
-    xmls = [name for name in files if name.lower().endswith(".xml")]
-    if len(xmls) == 1:
-        return files[xmls[0]]
-    raise InvalidInputError(
-        "No embedded invoice XML (factur-x.xml) in this PDF: it is not a Factur-X file",
-        [ErrorDetail(
-            message="PDF has no factur-x.xml attachment" + (f" (attachments: {', '.join(sorted(files))})" if files else ""),
-            message_fr="Le PDF ne contient pas de pièce jointe factur-x.xml : ce n'est pas une Factur-X",
-            field="pdf",
-        )],
-    )
+    from einvoice.validation import inputs
+    from einvoice.validation.pdf import extract_invoice
+
+    if not is_pdf(pdf):
+        raise BadRequestError("Not a PDF file (no %PDF- header)")
+    try:
+        doc, _, xml = extract_invoice(pdf, max_xml_bytes=inputs.DEFAULT_MAX_BYTES)
+        doc.close()
+        return xml
+    except BadRequestError as exc:
+        if not any(d.rule == "PDF-NO-INVOICE" for d in exc.details):
+            raise
+        raise InvalidInputError(
+            "No embedded invoice XML (factur-x.xml) in this PDF: it is not a Factur-X file",
+            [ErrorDetail(
+                message=exc.message,
+                message_fr="Le PDF ne contient pas de pièce jointe factur-x.xml : ce n'est pas une Factur-X",
+                field="pdf",
+                rule="PDF-NO-INVOICE",
+            )],
+        ) from None
 
 
 def parse_pdf(pdf: bytes) -> Invoice:
@@ -471,215 +471,37 @@ def parse_pdf(pdf: bytes) -> Invoice:
 # --------------------------------------------------------------------------- structure check
 
 
-def _resolve(obj: Any) -> Any:
-    return obj.get_object() if hasattr(obj, "get_object") else obj
-
-
-def _font_embedded(font: Any) -> tuple[str, bool]:
-    font = _resolve(font)
-    name = str(font.get("/BaseFont", font.get("/Name", "?")))
-    subtype = font.get("/Subtype")
-    if subtype == "/Type3":
-        return name, True
-    if subtype == "/Type0":
-        descendants = _resolve(font.get("/DescendantFonts")) or []
-        return name, bool(descendants) and all(_font_embedded(d)[1] for d in descendants)
-    desc = _resolve(font.get("/FontDescriptor"))
-    if desc is None:
-        return name, False
-    return name, any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
-
-
-def _collect_fonts(resources: Any, out: dict[str, bool], seen: set[int]) -> None:
-    resources = _resolve(resources)
-    if not resources:
-        return
-    fonts = _resolve(resources.get("/Font")) or {}
-    for ref in fonts.values():
-        key = getattr(ref, "idnum", None) or id(ref)
-        if key in seen:
-            continue
-        seen.add(key)
-        name, ok = _font_embedded(ref)
-        out[name] = out.get(name, True) and ok
-    xobjects = _resolve(resources.get("/XObject")) or {}
-    for ref in xobjects.values():
-        key = getattr(ref, "idnum", None) or id(ref)
-        if key in seen:
-            continue
-        seen.add(key)
-        xo = _resolve(ref)
-        if xo.get("/Subtype") == "/Form" and "/Resources" in xo:
-            _collect_fonts(xo["/Resources"], out, seen)
-
-
-def _xmp_value(root: Any, ns: str, name: str) -> str | None:
-    """Value of an XMP simple property written either as attribute or as element."""
-    for desc in root.iter(f"{{{_RDF_NS}}}Description"):
-        if f"{{{ns}}}{name}" in desc.attrib:
-            return desc.attrib[f"{{{ns}}}{name}"].strip()
-        el = desc.find(f"{{{ns}}}{name}")
-        if el is not None and el.text:
-            return el.text.strip()
-    return None
-
-
-def _xmp_first_li(root: Any, ns: str, name: str) -> str | None:
-    for el in root.iter(f"{{{ns}}}{name}"):
-        for li in el.iter(f"{{{_RDF_NS}}}li"):
-            return (li.text or "").strip()
-    return None
-
-
 def pdfa3_structure(pdf: bytes) -> dict[str, Any]:
-    """Structural PDF/A-3 + Factur-X checks with pypdf (not a full veraPDF validation).
+    """The PDF/A-3 + Factur-X container facts and rule findings of a PDF (not a full veraPDF validation).
 
-    Returns a dict with the facts found and ``ok`` / ``problems``:
-    ``output_intents`` (list of ``/S`` subtypes with an ICC profile), ``fonts`` (name ->
-    embedded), ``fonts_embedded``, ``pdfaid_part``, ``pdfaid_conformance``,
-    ``fx_document_file_name``, ``fx_document_type``, ``fx_version``, ``fx_conformance_level``,
-    ``fx_extension_schema`` (the Factur-X pdfaExtension schema is declared),
-    ``info_xmp_mismatches`` (Info entries whose XMP twin differs), ``af``
-    (``[{"name", "relationship"}]``), ``embedded_files`` (``[{"name", "subtype", "size"}]``),
-    ``encrypted``, ``javascript``.
+    The same rules as the validation pipeline's ``pdfa`` layer (:mod:`einvoice.validation.container`):
+    a dict of facts (``output_intents``, ``fonts``, ``fonts_embedded``, ``pdfaid_part``,
+    ``pdfaid_conformance``, ``fx_document_file_name``, ``fx_document_type``, ``fx_version``,
+    ``fx_conformance_level``, ``fx_extension_schema``, ``af``, ``embedded_files``, ``encrypted``,
+    ``javascript``...) plus ``findings`` (every container finding), ``problems`` (the fatal ones, as
+    ``"RULE-ID: message"``) and ``ok`` (no fatal finding).
     """
-    from lxml import etree
+    from einvoice.validation import container, inputs
+    from einvoice.validation.pdf import open_pdf
 
-    reader = _reader(pdf)
-    catalog = reader.trailer["/Root"].get_object()
-    problems: list[str] = []
-    out: dict[str, Any] = {"encrypted": bool(reader.is_encrypted)}
-    if reader.is_encrypted:
-        problems.append("PDF is encrypted (forbidden in PDF/A)")
-
-    # OutputIntents
-    intents = []
-    for oi in _resolve(catalog.get("/OutputIntents")) or []:
-        oi = _resolve(oi)
-        if "/DestOutputProfile" in oi:
-            intents.append(str(oi.get("/S")))
-    out["output_intents"] = intents
-    if "/GTS_PDFA1" not in intents:
-        problems.append("no /OutputIntents with /S /GTS_PDFA1 and an ICC DestOutputProfile")
-
-    # fonts
-    fonts: dict[str, bool] = {}
-    seen: set[int] = set()
-    for page in reader.pages:
-        _collect_fonts(page.get("/Resources"), fonts, seen)
-    out["fonts"] = fonts
-    out["fonts_embedded"] = bool(fonts) and all(fonts.values())
-    missing = [n for n, ok in fonts.items() if not ok]
-    if missing:
-        problems.append(f"fonts not embedded: {', '.join(missing)}")
-
-    # XMP
-    meta = _resolve(catalog.get("/Metadata"))
-    root = None
-    if meta is not None:
+    if not is_pdf(pdf):
+        raise BadRequestError("Not a PDF file (no %PDF- header)")
+    doc = open_pdf(pdf, max_xml_bytes=inputs.DEFAULT_MAX_BYTES)
+    spec = doc.invoice()
+    profile = spec_id = None
+    stream = spec.stream() if spec is not None else None
+    if stream is not None:
         try:
-            data = meta.get_data()
-            start = data.find(b"<x:xmpmeta")
-            if start < 0:
-                start = data.find(b"<rdf:RDF")
-            end = data.rfind(b"</x:xmpmeta>")
-            chunk = data[start : end + len(b"</x:xmpmeta>")] if end > 0 else data[start:]
-            root = etree.fromstring(chunk, parser=etree.XMLParser(resolve_entities=False, no_network=True))
-        except Exception as exc:  # noqa: BLE001 - a broken XMP is a finding, not a crash
-            problems.append(f"unreadable XMP metadata: {exc}")
-    else:
-        problems.append("no XMP /Metadata in the catalog")
-    for key, ns, name in (
-        ("pdfaid_part", _PDFAID_NS, "part"),
-        ("pdfaid_conformance", _PDFAID_NS, "conformance"),
-        ("fx_document_file_name", FX_NS, "DocumentFileName"),
-        ("fx_document_type", FX_NS, "DocumentType"),
-        ("fx_version", FX_NS, "Version"),
-        ("fx_conformance_level", FX_NS, "ConformanceLevel"),
-    ):
-        out[key] = _xmp_value(root, ns, name) if root is not None else None
-    out["fx_extension_schema"] = bool(
-        root is not None
-        and any((el.text or "").strip() == FX_NS for el in root.iter(f"{{{_PDFA_SCHEMA_NS}}}namespaceURI"))
-    )
-    if out["pdfaid_part"] != "3":
-        problems.append(f"XMP pdfaid:part is {out['pdfaid_part']!r}, expected '3'")
-    if (out["pdfaid_conformance"] or "").upper() not in {"A", "B", "U"}:
-        problems.append(f"XMP pdfaid:conformance is {out['pdfaid_conformance']!r}")
-    if out["fx_document_file_name"] != FACTURX_FILENAME:
-        problems.append(f"XMP fx:DocumentFileName is {out['fx_document_file_name']!r}, expected 'factur-x.xml'")
-    if out["fx_conformance_level"] not in set(XMP_CONFORMANCE_LEVELS.values()):
-        problems.append(f"XMP fx:ConformanceLevel is {out['fx_conformance_level']!r}")
-    if not out["fx_extension_schema"]:
-        problems.append("XMP lacks the pdfaExtension schema declaring the Factur-X namespace")
-
-    # Info dictionary <-> XMP consistency (PDF/A-2/3 clause 6.6.2.3.1)
-    info = _resolve(reader.trailer.get("/Info")) or {}
-    mismatches = []
-    if root is not None:
-        for key, ns, name, kind in (
-            ("/Title", _DC_NS, "title", "alt"),
-            ("/Author", _DC_NS, "creator", "seq"),
-            ("/Subject", _DC_NS, "description", "alt"),
-            ("/Keywords", _PDF_NS, "Keywords", "simple"),
-            ("/Creator", _XMP_NS, "CreatorTool", "simple"),
-            ("/Producer", _PDF_NS, "Producer", "simple"),
-        ):
-            value = info.get(key)
-            if value is None or str(value) == "":
-                continue
-            xmp_value = _xmp_value(root, ns, name) if kind == "simple" else _xmp_first_li(root, ns, name)
-            if xmp_value != str(value):
-                mismatches.append(f"{key[1:]}: Info {str(value)!r} vs XMP {xmp_value!r}")
-    out["info_xmp_mismatches"] = mismatches
-    if mismatches:
-        problems.append("Info dictionary and XMP disagree (" + "; ".join(mismatches) + ")")
-
-    # /AF and EmbeddedFiles
-    af = []
-    for spec in _resolve(catalog.get("/AF")) or []:
-        spec = _resolve(spec)
-        af.append({"name": str(spec.get("/UF", spec.get("/F", ""))), "relationship": str(spec.get("/AFRelationship", ""))})
-    out["af"] = af
-    embedded = []
-    names = _resolve(catalog.get("/Names")) or {}
-    tree = _resolve(names.get("/EmbeddedFiles")) if names else None
-    stack = [tree] if tree is not None else []
-    while stack:
-        node = _resolve(stack.pop())
-        arr = _resolve(node.get("/Names")) or []
-        for i in range(0, len(arr) - 1, 2):
-            spec = _resolve(arr[i + 1])
-            ef = _resolve(spec.get("/EF")) or {}
-            stream = _resolve(ef.get("/F") or ef.get("/UF"))
-            params = _resolve(stream.get("/Params")) if stream is not None else None
-            embedded.append({
-                "name": str(arr[i]),
-                "subtype": str(stream.get("/Subtype")) if stream is not None else None,
-                "size": int(params.get("/Size")) if params is not None and "/Size" in params else None,
-            })
-        stack.extend(_resolve(node.get("/Kids")) or [])
-    out["embedded_files"] = embedded
-    fx_af = [a for a in af if a["name"] == FACTURX_FILENAME]
-    if not fx_af:
-        problems.append("catalog /AF does not reference factur-x.xml")
-    elif fx_af[0]["relationship"] not in {"/Data", "/Source", "/Alternative"}:
-        problems.append(f"factur-x.xml /AFRelationship is {fx_af[0]['relationship']!r}")
-    fx_ef = [e for e in embedded if e["name"] == FACTURX_FILENAME]
-    if not fx_ef:
-        problems.append("EmbeddedFiles name tree lacks factur-x.xml")
-    elif fx_ef[0]["subtype"] != "/text/xml":
-        problems.append(f"factur-x.xml /Subtype is {fx_ef[0]['subtype']!r}, expected /text/xml")
-
-    # JavaScript (forbidden)
-    js = bool(names and "/JavaScript" in names)
-    oa = _resolve(catalog.get("/OpenAction"))
-    if isinstance(oa, dict) and oa.get("/S") == "/JavaScript":
-        js = True
-    out["javascript"] = js
-    if js:
-        problems.append("JavaScript present (forbidden in PDF/A)")
-
-    out["problems"] = problems
-    out["ok"] = not problems
+            xml = inputs.inspect_xml(inputs.parse_xml(doc.read(stream, inputs.DEFAULT_MAX_BYTES, spec.name)))
+            profile, spec_id = xml.profile, xml.specification_id
+        except BadRequestError:
+            pass  # the XML itself is judged by the validation pipeline; the container is judged here
+    try:
+        out = container.facts(doc, spec)
+    finally:
+        doc.close()
+    found = container.findings(out, profile, spec_id)
+    out["findings"] = found
+    out["problems"] = [f"{f.rule_id}: {f.message}" for f in found if f.severity == "fatal"]
+    out["ok"] = not out["problems"]
     return out

@@ -42,7 +42,7 @@ def validate(data: bytes, *, filename: str | None = None) -> ValidationReport:
         f"/{{{cdar_xml.RAM}}}ID"
     )
     return ValidationReport(
-        verdict=engine.verdict_of(run),
+        verdict=engine.verdict_of(run.findings, run.errored),
         format="cdar",
         filename=filename,
         specification_id=(guideline or "").strip() or None,

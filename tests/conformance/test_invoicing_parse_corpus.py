@@ -11,7 +11,7 @@ import pytest
 from einvoice.errors import BadRequestError
 from einvoice.invoicing import checks, parse
 
-CORPUS = Path(__file__).resolve().parents[3] / "../shared/corpus"
+CORPUS = Path(__file__).resolve().parents[2] / "../shared/corpus"
 SOURCES = ["en16931-cen", "xp-z12-french-ctc", "akretion-factur-x", "zugferd-corpus", "invoice2data"]
 INVOICE_SYNTAXES = {"CII-D16B", "UBL-Invoice", "UBL-CreditNote"}
 
