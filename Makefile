@@ -11,7 +11,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 export OMP_THREAD_LIMIT := 1
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-functional test-infra test-conformance test-e2e synth deploy diff destroy bench openapi lint format lock clean
+.PHONY: help install run test test-unit test-functional test-infra test-conformance test-e2e package synth deploy diff destroy bench openapi lint format lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -47,17 +47,20 @@ test-conformance: install ## Validation against the shared corpus
 test-e2e: install ## Start the local platform on free ports and call it over HTTP
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
-synth: install ## Synthesize the CDK app offline into cdk.out (layer bundling skipped)
+package: install ## Build the Lambda layers and function zips (build/package) and check them against Lambda's limits
+	$(PY) -m infra.package
+
+synth: install ## Synthesize the CDK app offline into cdk.out (stand-in assets; no package needed)
 	$(PY) -m infra.synth cdk.out
 
-deploy: install ## Deploy to the AWS account of your credentials (needs npx aws-cdk)
+deploy: package ## Deploy what `make package` built to the AWS account of your credentials (needs npx aws-cdk)
 	npx --yes aws-cdk@2 deploy --require-approval broadening -c stage=$${STAGE:-dev}
 
-diff: install ## Diff the stack against the deployed one
+diff: package ## Diff the stack against the deployed one
 	npx --yes aws-cdk@2 diff -c stage=$${STAGE:-dev}
 
 destroy: install ## Delete the stack (tables, buckets and archives are retained)
-	npx --yes aws-cdk@2 destroy -c stage=$${STAGE:-dev}
+	npx --yes aws-cdk@2 destroy -c stage=$${STAGE:-dev} -c einvoice:package=source
 
 bench: install ## Benchmarks: handler import times, validation, generation, import, search
 	$(PY) bench/run.py

@@ -7,12 +7,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import json
 from pathlib import Path
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import (
     aws_apigateway as apigw,
 )
@@ -24,6 +22,9 @@ from aws_cdk import (
 )
 from aws_cdk import (
     aws_iam as iam,
+)
+from aws_cdk import (
+    aws_kms as kms,
 )
 from aws_cdk import (
     aws_lambda as lambda_,
@@ -52,30 +53,39 @@ from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, TABLES
 from einvoice.routes import FUNCTIONS, STATE_MACHINES
 from einvoice.routing import Function
 from einvoice.settings import ENV
+from infra import layers as layer_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNTIME = lambda_.Runtime.PYTHON_3_11
 
 
-@jsii.implements(cdk.ILocalBundling)
-class PipLayerBundling:
-    """Builds the layer without Docker: pip installs the runtime dependencies for Lambda's platform."""
+def _runtime() -> lambda_.Runtime:
+    return getattr(lambda_.Runtime, "PYTHON_" + layer_spec.PYTHON_VERSION.replace(".", "_"))
 
-    def try_bundle(self, output_dir: str, *, image=None, **_kwargs) -> bool:  # noqa: ARG002 - jsii signature
-        target = Path(output_dir) / "python"
-        subprocess.run(
-            [
-                sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
-                "--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.11",
-                "--only-binary=:all:", "-r", str(ROOT / "layers" / "core" / "requirements.txt"),
-                "-c", str(ROOT / "requirements.lock"),
-            ],
-            check=True,
-        )
-        subprocess.run(["cp", "-r", str(ROOT / "layers" / "core" / "python" / "einvoice"), str(target)], check=True)
-        # ship bytecode: a cold start must not compile sources
-        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", str(target)], check=True)
-        return True
+
+RUNTIME = _runtime()
+PACKAGE_DIR = ROOT / "build" / "package"
+
+
+class PackageError(RuntimeError):
+    """``make package`` output is missing or does not match the manifest."""
+
+
+def read_package(package_dir: Path = PACKAGE_DIR) -> dict:
+    """The manifest ``make package`` wrote, checked against the route manifest and the layer specs."""
+    manifest_path = package_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise PackageError(f"{manifest_path} is missing: run `make package` first (make deploy does)")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("runtime") != layer_spec.LAMBDA_RUNTIME:
+        raise PackageError(f"the package was built for {manifest.get('runtime')}: run `make package` again")
+    for fn in FUNCTIONS:
+        built = manifest["functions"].get(fn.name)
+        if built is None or tuple(built["layers"]) != layer_spec.layers_for(fn):
+            raise PackageError(f"the package does not match the manifest ({fn.name}): run `make package` again")
+    for entry in [*manifest["layers"].values(), *manifest["functions"].values()]:
+        if not (package_dir / entry["zip"]).exists():
+            raise PackageError(f"{entry['zip']} is missing from {package_dir}: run `make package` again")
+    return manifest
 
 
 class EInvoiceStack(cdk.Stack):
@@ -88,8 +98,14 @@ class EInvoiceStack(cdk.Stack):
         self.functions: dict[str, lambda_.Function] = {}
         self.state_machines: dict[str, sfn.StateMachine] = {}
 
+        # "package": the zips `make package` built (what `make deploy` uploads); "source": stand-in
+        # assets from the source tree, for offline synthesis and the tests (same template structure)
+        self.package_mode = self.node.try_get_context("einvoice:package") or "package"
+        self.package = read_package() if self.package_mode == "package" else None
+
         self._storage()
-        self._layer()
+        self._seal_key()
+        self._layers()
         self._functions()
         self._state_machines()
         self._api()
@@ -163,19 +179,47 @@ class EInvoiceStack(cdk.Stack):
                 **kwargs,
             )
 
-    # --- code ---------------------------------------------------------------------------------------
-    def _layer(self) -> None:
-        self.layer = lambda_.LayerVersion(
+    # --- seal -------------------------------------------------------------------------------------
+    def _seal_key(self) -> None:
+        """The platform seal's KMS key (private key never leaves KMS). Its certificate chain (the RGS***
+        seal certificate issued for this key's public key) is put by the operator in the SSM parameter
+        ``seal_certificate_parameter`` (README, "Deploying to AWS")."""
+        spec = self.node.try_get_context("sealKeySpec") or "ECC_NIST_P256"
+        self.seal_key = kms.Key(
             self,
-            "CoreLayer",
-            code=lambda_.Code.from_asset(
-                str(ROOT / "layers" / "core"),
-                bundling=cdk.BundlingOptions(image=RUNTIME.bundling_image, local=PipLayerBundling()),
-            ),
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[lambda_.Architecture.X86_64],
-            description="einvoice domain package and its runtime dependencies",
+            "SealKey",
+            key_spec=getattr(kms.KeySpec, spec),
+            key_usage=kms.KeyUsage.SIGN_VERIFY,
+            alias=f"alias/einvoice-{self.stage}-seal",
+            description="einvoice platform seal (PAdES): sign only",
+            removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        self.seal_parameter = f"/einvoice/{self.stage}/seal/certificate-chain"
+        cdk.CfnOutput(self, "SealKeyArn", value=self.seal_key.key_arn).override_logical_id("SealKeyArn")
+        cdk.CfnOutput(self, "SealCertificateParameter", value=self.seal_parameter).override_logical_id(
+            "SealCertificateParameter")
+
+    # --- code ---------------------------------------------------------------------------------------
+    def _layers(self) -> None:
+        self.layers: dict[str, lambda_.LayerVersion] = {}
+        for layer in layer_spec.LAYERS:
+            if self.package is not None:
+                code = lambda_.Code.from_asset(str(PACKAGE_DIR / self.package["layers"][layer.name]["zip"]))
+            else:
+                code = lambda_.Code.from_asset(str(ROOT / "layers" / "core"), exclude=["__pycache__", "*.pyc"])
+            self.layers[layer.name] = lambda_.LayerVersion(
+                self,
+                f"{_pascal(layer.name)}Layer",
+                code=code,
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[lambda_.Architecture.X86_64],
+                description=layer.description[:256],
+            )
+
+    def _code(self, name: str) -> lambda_.Code:
+        if self.package is not None:
+            return lambda_.Code.from_asset(str(PACKAGE_DIR / self.package["functions"][name]["zip"]))
+        return lambda_.Code.from_asset(str(ROOT / "functions" / name), exclude=["__pycache__", "*.pyc"])
 
     def _sm_arn(self, name: str) -> str:
         # Constructed (not referenced) so functions and machines can refer to each other without cycles.
@@ -212,7 +256,8 @@ class EInvoiceStack(cdk.Stack):
         for sm in STATE_MACHINES:
             env[ENV[sm.setting]] = self._sm_arn(sm.name)
         env[ENV["ocr_engine"]] = "textract"
-        env[ENV["seal_cert_mode"]] = "kms"
+        env[ENV["seal_key_id"]] = self.seal_key.key_arn
+        env[ENV["seal_certificate_parameter"]] = self.seal_parameter
         env[ENV["sender_email"]] = self.sender_email
         return env
 
@@ -256,8 +301,8 @@ class EInvoiceStack(cdk.Stack):
                 runtime=RUNTIME,
                 architecture=lambda_.Architecture.X86_64,
                 handler="handler.lambda_handler",
-                code=lambda_.Code.from_asset(str(ROOT / "functions" / fn.name), exclude=["__pycache__", "*.pyc"]),
-                layers=[self.layer],
+                code=self._code(fn.name),
+                layers=[self.layers[name] for name in layer_spec.layers_for(fn)],
                 memory_size=fn.memory_mb,
                 timeout=cdk.Duration.seconds(fn.timeout_seconds),
                 environment={**env, **fn.env},
@@ -349,6 +394,17 @@ class EInvoiceStack(cdk.Stack):
                             self.format_arn(service="apigateway", account="", resource="/apikeys"),
                             self.format_arn(service="apigateway", account="", resource="/usageplans/*"),
                         ],
+                    )
+                )
+            elif access == "seal":
+                role.add_to_policy(
+                    iam.PolicyStatement(actions=["kms:Sign", "kms:GetPublicKey"], resources=[self.seal_key.key_arn])
+                )
+                role.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["ssm:GetParameter"],
+                        resources=[self.format_arn(service="ssm", resource="parameter",
+                                                   resource_name=self.seal_parameter.lstrip("/"))],
                     )
                 )
             elif access == "textract":
@@ -530,8 +586,9 @@ class EInvoiceStack(cdk.Stack):
                 ),
                 cdk.Acknowledgment(
                     id="AwsSolutions-L1",
-                    reason="Pinned to Python 3.11: the layer's compiled wheels (saxonche, typst, lxml) are built "
-                    "and tested for 3.11; upgrading is a deliberate change with its own test run.",
+                    reason="Python 3.12 (Amazon Linux 2023): the layers' native wheels (saxonche, typst, lxml, "
+                    "pydantic-core) are resolved and packaged for it by make package; moving to a newer runtime "
+                    "is a deliberate change with its own packaging and test run.",
                 ),
                 cdk.Acknowledgment(
                     id="AwsSolutions-APIG6",

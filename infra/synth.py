@@ -1,4 +1,5 @@
-"""Offline synthesis (``make synth``): layer bundling is skipped so no network is needed."""
+"""Offline synthesis (``make synth``, the tests): stand-in assets from the source tree instead of the
+zips of ``make package`` (same template structure, layers and attachments; no network, fast)."""
 
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from infra.app import build_app  # noqa: E402
 
 
 def synth(outdir: str, stage: str = "dev"):
-    app, stack = build_app({"aws:cdk:bundling-stacks": [], "stage": stage}, outdir=outdir)
+    app, stack = build_app({"einvoice:package": "source", "stage": stage}, outdir=outdir)
     assembly = app.synth()
     return assembly, stack
 

@@ -28,6 +28,7 @@ class Bootstrapped:
     rest_api_id: str = ""
     usage_plan_id: str = ""
     state_machines: dict[str, str] = field(default_factory=dict)
+    seal_ca_pem: str = ""  # trust root of the local seal certificate (local.seal)
 
 
 def function_arn(name: str, region: str) -> str:
@@ -259,4 +260,9 @@ def bootstrap(settings: Settings, extra_substitutions: dict[str, str] | None = N
     arns = create_state_machines(settings, extra_substitutions)
     settings = settings.model_copy(update=arns)
     create_event_sources(settings)
-    return Bootstrapped(settings=settings, rest_api_id=api_id, usage_plan_id=plan_id, state_machines=arns)
+    from local.seal import create_seal_identity
+
+    identity = create_seal_identity(settings)
+    settings = settings.model_copy(update={"seal_key_id": identity.key_id})
+    return Bootstrapped(settings=settings, rest_api_id=api_id, usage_plan_id=plan_id, state_machines=arns,
+                        seal_ca_pem=identity.ca_pem)

@@ -50,17 +50,29 @@ class LambdaContext:
 
 
 def register(name: str, handler: Handler | str) -> None:
-    """Register a handler callable, or a module path (``functions.x.handler``) imported on first use."""
+    """Register a handler callable, or a module path (``functions.x.handler``) imported on first use.
+
+    While it runs, the function's Lambda packaging boundary is enforced (``local.packaging``): an
+    import of a layer it does not declare in ``needs`` fails here as it would on AWS.
+    """
+    from local import packaging
+
     with _lock:
         if isinstance(handler, str):
             module_path = handler
 
-            def lazy(event, context, _m=module_path):
-                return importlib.import_module(_m).lambda_handler(event, context)
+            def lazy(event, context, _m=module_path, _name=name):
+                with packaging.running(_name):
+                    return importlib.import_module(_m).lambda_handler(event, context)
 
             _handlers[name] = lazy
         else:
-            _handlers[name] = handler
+
+            def guarded(event, context, _h=handler, _name=name):
+                with packaging.running(_name):
+                    return _h(event, context)
+
+            _handlers[name] = guarded
 
 
 def register_manifest() -> None:
@@ -136,6 +148,9 @@ def install() -> None:
     LambdaFunction.invoke = function_invoke
     _serialize_dynamodb()
     cheap_transactions()
+    from local import packaging
+
+    packaging.install()
     _installed = True
 
 

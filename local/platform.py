@@ -17,6 +17,9 @@ DEFAULT_DEMO_KEYS = (
     "einvoice-demo-key-partner-a-0001",
     "einvoice-demo-key-partner-b-0002",
 )
+# A legal unit of the generated directory (einvoice.directory.seed, LOCAL_SEED_UNITS / LOCAL_SEED), also the
+# README's walk-through company
+BANNER_SIREN = "994753911"
 DEMO_TENANTS = (
     ("demo-partner-a", "Demo Partner A (white label)", "demo-account-a", "Cabinet Comptable A"),
     ("demo-partner-b", "Demo Partner B (white label)", "demo-account-b", "Cabinet Comptable B"),
@@ -90,6 +93,7 @@ class LocalPlatform:
         from werkzeug.serving import make_server
 
         from einvoice.adapters.aws.clients import reset_clients
+        from einvoice.seal import reset_sealers
         from einvoice.settings import reset_settings
         from local import dispatch, mailbox
         from local.bootstrap import bootstrap
@@ -121,6 +125,7 @@ class LocalPlatform:
         os.environ.update(self.settings.to_env())
         reset_settings()
         reset_clients()
+        reset_sealers()
         self.keys = self.seed()
 
         self.api = LocalApi(api_id=booted.rest_api_id, access_log=not self.quiet)
@@ -182,6 +187,7 @@ class LocalPlatform:
             f"  Swagger UI    {self.api_url}/docs   (OpenAPI: {self.api_url}/openapi.json)",
             f"  Mailbox       {self.api_url}/_local/mail   ({self.api_url}/_local/mail.json)",
             f"  Local AWS     http://{self.host}:{self.aws_port}   (moto; dashboard /moto-api/)",
+            f"  Seal          KMS key in moto, certificate by a local CA: {self.state_dir / 'seal-ca.pem'}",
             "  Demo API keys (header x-api-key):",
         ]
         for partner_id, account_id, key in self.keys:
@@ -194,7 +200,7 @@ class LocalPlatform:
         lines += [
             "  Try:",
             f"    curl -s {self.api_url}/v1/me -H 'x-api-key: {self.keys[0][2]}'",
-            f"    curl -s {self.api_url}/v1/directory/siren/641989900 -H 'x-api-key: {self.keys[0][2]}'",
+            f"    curl -s {self.api_url}/v1/directory/siren/{BANNER_SIREN} -H 'x-api-key: {self.keys[0][2]}'",
             "Ctrl-C stops the platform.",
             "",
         ]

@@ -19,6 +19,7 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
 
     from einvoice.accounts.service import clear_cache
     from einvoice.adapters.aws.clients import reset_clients
+    from einvoice.seal import reset_sealers
     from einvoice.settings import reset_settings
     from local import dispatch, mailbox
 
@@ -33,6 +34,7 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
         reset_clients()
         reset_settings()
         clear_cache()
+        reset_sealers()
         booted = bootstrap(Settings(), extra_substitutions)
         try:
             with exported(booted.settings):
@@ -42,6 +44,7 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
                     _drain_executions()
         finally:
             reset_clients()
+            reset_sealers()
             clear_cache()
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the platform needs (OCR, PDF tools, fonts).
+# Installs the Debian packages the platform needs (OCR, PDF tools, fonts, binutils for make package).
 # Idempotent: does nothing when every tool is already present.
 set -euo pipefail
 need=()
@@ -9,6 +9,7 @@ command -v tesseract >/dev/null || need+=(tesseract-ocr)
 [ -e /usr/share/tesseract-ocr/5/tessdata/osd.traineddata ] || need+=(tesseract-ocr-osd)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v gs >/dev/null || need+=(ghostscript)
+command -v strip >/dev/null || need+=(binutils)  # make package strips native modules
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -11,6 +11,7 @@ from aws_cdk.assertions import Match
 
 from einvoice.resources import ARCHIVE_RETENTION_YEARS, TABLES
 from einvoice.routes import FUNCTIONS, STATE_MACHINES, routes
+from infra.layers import LAMBDA_RUNTIME
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,9 +76,8 @@ def test_one_lambda_per_manifest_function_with_its_own_role(synthesized):
         assert "ManagedPolicyArns" not in res[role_id]["Properties"], "least privilege: inline policies only"
     for fn in functions.values():
         props = fn["Properties"]
-        assert props["Runtime"] == "python3.11"
+        assert props["Runtime"] == LAMBDA_RUNTIME
         assert props["TracingConfig"]["Mode"] == "Active"
-        assert len(props["Layers"]) == 1
         assert "EINVOICE_DATA_TABLE" in props["Environment"]["Variables"]
 
 
@@ -167,3 +167,30 @@ def test_statelint(path):
     proc = subprocess.run([str(Path(sys.executable).parent / "statelint"), str(path)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     json.loads(path.read_text())
+
+
+def test_only_sealing_functions_may_sign_with_the_seal_key(synthesized):
+    res = synthesized["template"]["Resources"]
+    keys = {k: v for k, v in _resources(res, "AWS::KMS::Key").items()}
+    assert len(keys) == 1
+    key_id, key = next(iter(keys.items()))
+    assert key["Properties"]["KeyUsage"] == "SIGN_VERIFY" and key["Properties"]["KeySpec"] == "ECC_NIST_P256"
+    assert key["DeletionPolicy"] == "Retain"
+    policies = _resources(res, "AWS::IAM::Policy")
+    for fn in FUNCTIONS:
+        pascal = "".join(p.capitalize() for p in fn.name.split("_"))
+        statements = [st for k, p in policies.items() if k.startswith(f"{pascal}RoleDefaultPolicy")
+                      for st in p["Properties"]["PolicyDocument"]["Statement"]]
+        signs = [st for st in statements if "kms:Sign" in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])]
+        reads = [st for st in statements if st["Action"] == "ssm:GetParameter"]
+        if "seal" in fn.access:
+            assert signs and signs[0]["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}, fn.name
+            assert reads and "seal/certificate-chain" in json.dumps(reads[0]["Resource"]), fn.name
+        else:
+            assert not signs and not reads, fn.name
+    fn_props = [v["Properties"] for v in _resources(res, "AWS::Lambda::Function").values()
+                if v["Properties"].get("Handler") == "handler.lambda_handler"]
+    for props in fn_props:
+        variables = props["Environment"]["Variables"]
+        assert variables["EINVOICE_SEAL_KEY_ID"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        assert variables["EINVOICE_SEAL_CERTIFICATE_PARAMETER"] == "/einvoice/test/seal/certificate-chain"

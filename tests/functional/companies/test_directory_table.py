@@ -111,9 +111,9 @@ def test_cli_load_is_idempotent(env, tmp_path, capsys):
     )
     path = tmp_path / "extract.csv"
     write_seed(path, 30, seed=8)
-    assert main(["directory", "load", str(path), "--table", "directory-cli"]) == 0
+    assert main(["directory", "load", str(path), "--table", "directory-cli", "--aws"]) == 0  # in-process moto
     first = json.loads(capsys.readouterr().out)
     count = ddb.describe_table(TableName="directory-cli")["Table"]["ItemCount"]
     assert count == first["items"] and first["legalUnits"] == 31 and first["rejected"] == 0
-    assert main(["directory", "load", str(path), "--table", "directory-cli"]) == 0
+    assert main(["directory", "load", str(path), "--table", "directory-cli", "--aws"]) == 0  # in-process moto
     assert ddb.describe_table(TableName="directory-cli")["Table"]["ItemCount"] == count

@@ -114,11 +114,6 @@ def siren_for(i: int) -> str:
     raise AssertionError
 
 
-@pytest.fixture(scope="session")
-def seal_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("seal")
-
-
 class Platform(SimpleNamespace):
     """Everything a test needs: deps, tenant, clients, helpers."""
 
@@ -214,13 +209,16 @@ class Platform(SimpleNamespace):
             kwargs["nextToken"] = page["nextToken"]
 
 
-def _create_resources(settings) -> None:
+def _create_resources(settings):
     """Tables, buckets (archive under Object Lock) and the SES identity, as the local platform makes them."""
     from local.bootstrap import create_buckets, create_ses_identity, create_tables
 
     create_tables(settings)
     create_buckets(settings)
     create_ses_identity(settings)
+    from local.seal import create_seal_identity
+
+    return settings.model_copy(update={"seal_key_id": create_seal_identity(settings).key_id})
 
 
 def _definition(function_names: dict[str, str], otp_timeout: int) -> str:
@@ -236,7 +234,7 @@ SHORT_TIMEOUT = 1  # seconds: the expiry scenario's state machine
 
 
 @pytest.fixture(scope="module")
-def moto_env(seal_dir):
+def moto_env():
     """One moto world per test module: tables, archive bucket, SES identity, the real ASL created
     twice (normal wait and a 1-second wait for the expiry scenario), the in-process dispatcher.
     Tests stay independent: each gets its own account (partition) and its own fakes."""
@@ -256,8 +254,7 @@ def moto_env(seal_dir):
 
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}):
         reset_clients()
-        settings = Settings(region=REGION, sender_email=SENDER)
-        _create_resources(settings)
+        settings = _create_resources(Settings(region=REGION, sender_email=SENDER))
         sfn = boto3.client("stepfunctions", region_name=REGION)
         machines = {
             timeout: sfn.create_state_machine(
@@ -274,7 +271,7 @@ def moto_env(seal_dir):
 
 
 @pytest.fixture
-def make_platform(moto_env, seal_dir):
+def make_platform(moto_env):
     """Factory: ``make_platform(otp_timeout=120 | SHORT_TIMEOUT)`` -> a Platform on a fresh account."""
     from einvoice.enrolment.service import EnrolmentDeps
     from einvoice.tenancy import Tenant
@@ -283,7 +280,7 @@ def make_platform(moto_env, seal_dir):
         arn = moto_env.machines[otp_timeout]
         settings = moto_env.settings.model_copy(update={"enrolment_state_machine_arn": arn})
         directory = FakeDirectory()
-        deps = EnrolmentDeps(settings=settings, directory=directory, seal_state_dir=str(seal_dir))
+        deps = EnrolmentDeps(settings=settings, directory=directory)
         moto_env.current["deps"] = deps
         account_id = f"acc-{uuid.uuid4().hex[:8]}"
         return Platform(

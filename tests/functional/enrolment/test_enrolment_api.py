@@ -80,9 +80,10 @@ def test_mass_enrolment_of_50_through_the_local_api(api, tenants, aws):
     cert = api.get(f"/v1/enrolments/{eid}/certificate", headers=key)
     assert cert.status_code == 200 and cert.headers["content-type"].startswith("application/pdf")
     from einvoice import seal
-    from einvoice.enrolment.service import default_deps
+    from einvoice.settings import get_settings
+    from local.seal import trust_root
 
-    verdict = seal.verify(cert.data, [default_deps().get_sealer().certificate_pem])
+    verdict = seal.verify(cert.data, [trust_root(get_settings())])
     assert verdict["intact"] and verdict["trusted"]
     # the company shows DONE with the certificate link
     company = api.get(f"/v1/companies/{ids[0]}", headers=key)

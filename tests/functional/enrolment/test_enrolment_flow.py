@@ -7,6 +7,8 @@ import json
 import pytest
 
 from einvoice import seal
+from einvoice.errors import NotFoundError, UpstreamUnavailableError
+from local.seal import trust_root
 
 
 def test_happy_path_single_company(make_platform):
@@ -43,9 +45,9 @@ def test_happy_path_single_company(make_platform):
     shown = from_item(raw).to_out().model_dump(mode="json", by_alias=True)
     assert shown["enrolmentState"] == "DONE"
     assert f"/v1/enrolments/{eid}/certificate" in json.dumps(shown)
-    # the certificate is the sealed PDF, trusted with the test root
+    # the certificate is the sealed PDF, trusted with the local seal CA as root
     pdf = service.get_certificate(p.tenant, eid, deps=p.deps)
-    result = seal.verify(pdf, [p.deps.get_sealer().certificate_pem])
+    result = seal.verify(pdf, [trust_root(p.settings)])
     assert result["intact"] and result["trusted"] and result["field"] == "Seal"
     # the code never appears in the state machine's history nor in the stored items
     code = p.code(eid)
@@ -71,7 +73,7 @@ def test_mass_enrolment_of_50_companies(make_platform):
     _confirm(p, eid, p.code(eid))
     d = p.finish(eid, timeout=120)
     assert d["status"] == "SUCCEEDED", d
-    assert json.loads(d["output"]) == {"state": "DONE", "registered": 50, "failed": 0}
+    assert json.loads(d["output"]) == {"state": "DONE", "registered": 50, "failed": 0, "certificate": "ISSUED"}
     view = p.view(eid)
     assert view["state"] == "DONE" and view["errors"] == []
     assert {c["result"] for c in view["companies"]} == {"REGISTERED"}
@@ -193,7 +195,7 @@ def test_permanent_failure_of_one_company_keeps_the_others(make_platform):
     _confirm(p, eid, p.code(eid))
     d = p.finish(eid)
     assert d["status"] == "SUCCEEDED", d
-    assert json.loads(d["output"]) == {"state": "DONE", "registered": 3, "failed": 1}
+    assert json.loads(d["output"]) == {"state": "DONE", "registered": 3, "failed": 1, "certificate": "ISSUED"}
     view = p.view(eid)
     results = {c["companyId"]: c for c in view["companies"]}
     assert results[ids[2]]["result"] == "FAILED"
@@ -221,3 +223,75 @@ def test_all_companies_failing_ends_failed_without_certificate(make_platform):
     assert {c["result"] for c in view["companies"]} == {"FAILED"}
     assert view["errors"][-1]["code"] == "NothingRegisteredError"
     assert all(n == 5 for n in p.directory.calls.values()), p.directory.calls  # 1 + 4 retries
+
+
+class _FailingSealer:
+    """Seal failures (KMS throttling, a missing chain...) for the first ``failures`` calls."""
+
+    def __init__(self, real, failures: int) -> None:
+        self.real, self.failures, self.calls = real, failures, 0
+
+    def seal(self, pdf: bytes, **kwargs) -> bytes:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("seal unavailable (test)")
+        return self.real.seal(pdf, **kwargs)
+
+
+def test_certificate_issuance_is_retried(make_platform):
+    p = make_platform()
+    [cid] = p.seed_companies(1)
+    p.deps.sealer = sealer = _FailingSealer(seal.default_sealer(p.settings), failures=2)
+    eid = p.start([cid])
+    p.wait_otp_sent(eid)
+    _confirm(p, eid, p.code(eid))
+    d = p.finish(eid)
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"])["certificate"] == "ISSUED"
+    assert sealer.calls == 3
+    failed = [e for e in p.history(eid) if e["type"] == "TaskFailed"]
+    assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["RuntimeError", "RuntimeError"]
+    view = p.view(eid)
+    assert view["state"] == "DONE" and view["certificate"]["state"] == "ISSUED"
+
+
+def test_certificate_failing_after_its_retries_leaves_the_registered_companies_done(make_platform):
+    from einvoice.enrolment import service
+
+    p = make_platform()
+    ids = p.seed_companies(2)
+    p.deps.sealer = sealer = _FailingSealer(None, failures=99)
+    eid = p.start(ids)
+    p.wait_otp_sent(eid)
+    _confirm(p, eid, p.code(eid))
+    d = p.finish(eid)
+    # the directory lines are written, so the enrolment is DONE, not FAILED; the certificate is PENDING
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"]) == {"state": "DONE", "registered": 2, "failed": 0, "certificate": "PENDING"}
+    assert sealer.calls == 4  # 1 + 3 retries
+    view = p.view(eid)
+    assert view["state"] == "DONE"
+    assert {c["result"] for c in view["companies"]} == {"REGISTERED"}
+    certificate = view["certificate"]
+    assert certificate["state"] == "PENDING"
+    assert certificate["retry"] == {"method": "POST", "href": f"/v1/enrolments/{eid}/certificate"}
+    assert certificate["error"]["code"] == "RuntimeError" and "seal unavailable" in certificate["error"]["message"]
+    assert "Traceback" not in json.dumps(view)
+    for cid in ids:
+        assert p.company(cid)["enrolmentStatus"] == "DONE"
+        assert p.directory.lines[p.siren_of(cid)][2] == p.settings.platform_id
+    with pytest.raises(NotFoundError) as missing:
+        service.get_certificate(p.tenant, eid, deps=p.deps)
+    assert missing.value.code == "NotFound" and missing.value.details[0].rule == "CERTIFICATE_NOT_ISSUED"
+    # the retry route while sealing still fails: 503, still PENDING
+    with pytest.raises(UpstreamUnavailableError) as unavailable:
+        service.retry_certificate(p.tenant, eid, deps=p.deps)
+    assert unavailable.value.http_status == 503
+    assert p.view(eid)["certificate"]["state"] == "PENDING"
+    # once sealing works again, the retry issues it; a second retry changes nothing
+    p.deps.sealer = None
+    issued = service.retry_certificate(p.tenant, eid, deps=p.deps)
+    assert issued["state"] == "DONE" and issued["certificate"]["state"] == "ISSUED"
+    assert service.retry_certificate(p.tenant, eid, deps=p.deps)["certificate"] == issued["certificate"]
+    pdf = service.get_certificate(p.tenant, eid, deps=p.deps)
+    assert seal.verify(pdf, [trust_root(p.settings)])["trusted"]

@@ -231,7 +231,8 @@ def test_certificate_finalise_and_terminal_states(started):
     assert tasks.issue_certificate(_ev(started), started.deps) == cert  # idempotent
     pdf = service.get_certificate(started.tenant, started.id, deps=started.deps)
     assert pdf.startswith(b"%PDF") and pdf.endswith(b"%sealed\n")
-    assert tasks.finalise(_ev(started), started.deps) == {"state": "DONE", "registered": 1, "failed": 1}
+    assert tasks.finalise(_ev(started), started.deps) == {"state": "DONE", "registered": 1, "failed": 1,
+                                                         "certificate": "ISSUED"}
     assert started.companies.enrolment[("a1", "c1")]["certificateHref"] == f"/v1/enrolments/{started.id}/certificate"
     assert started.companies.enrolment[("a1", "c2")]["state"] == "FAILED"
     # a late terminal mark never overwrites DONE

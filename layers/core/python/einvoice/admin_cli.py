@@ -1,13 +1,15 @@
 """Operator commands: ``einvoice admin create-partner|create-account|create-key|whoami``.
 
-Run them against the local platform (``--endpoint-url http://127.0.0.1:4566``, the default when
-``make run`` is up and ``AWS_ENDPOINT_URL`` is set) or, with AWS credentials, against the
-deployed stack (table names and the usage plan id from ``--stage`` outputs or the environment).
+They target the running local platform by default (``make run``, ``http://127.0.0.1:4566``) or,
+with ``--aws`` / ``--profile`` and AWS credentials, the deployed stack (``--tenancy-table`` and
+``--usage-plan-id`` from its outputs, or ``EINVOICE_TENANCY_TABLE`` / ``EINVOICE_USAGE_PLAN_ID``).
 """
 
 from __future__ import annotations
 
 import json
+
+from einvoice.cli import add_target_arguments, target_settings
 
 
 def register(sub) -> None:
@@ -15,7 +17,7 @@ def register(sub) -> None:
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
 
     def common(p):
-        p.add_argument("--endpoint-url", help="local AWS endpoint (moto), e.g. http://127.0.0.1:4566")
+        add_target_arguments(p)
         p.add_argument("--tenancy-table", help="tenancy table name (default from EINVOICE_TENANCY_TABLE)")
         p.add_argument("--usage-plan-id", help="API Gateway usage plan for new keys (default: EINVOICE_USAGE_PLAN_ID)")
 
@@ -43,18 +45,14 @@ def register(sub) -> None:
 
 
 def _settings(args):
-    from einvoice.settings import get_settings
-
-    s = get_settings()
+    s = target_settings(args)
     update = {}
-    if args.endpoint_url:
-        update["endpoint_url"] = args.endpoint_url
     if args.tenancy_table:
         update["tenancy_table"] = args.tenancy_table
     if args.usage_plan_id:
         update["usage_plan_id"] = args.usage_plan_id
-    if not update.get("usage_plan_id", s.usage_plan_id) and (update.get("endpoint_url") or s.endpoint_url):
-        update["usage_plan_id"] = _local_usage_plan(update.get("endpoint_url") or s.endpoint_url, s)
+    if not update.get("usage_plan_id", s.usage_plan_id) and s.endpoint_url:  # the local platform's plan
+        update["usage_plan_id"] = _local_usage_plan(s.endpoint_url, s)
     return s.model_copy(update=update)
 
 

@@ -11,6 +11,7 @@ Step Functions task or an S3 event target. ``access`` lists what its least-privi
 * ``sfn:start:<machine>`` -- start executions of a state machine; ``sfn:callback`` -- SendTask*
 * ``apigw:keys`` -- create API keys and usage-plan keys (operator functions only)
 * ``textract`` -- Textract document analysis
+* ``seal`` -- sign with the platform seal's KMS key and read its certificate chain (SSM parameter)
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ class Function:
     s3_trigger: tuple[str, str] | None = None
     env: dict[str, str] = field(default_factory=dict)
     # Heavy dependency groups this function's code needs beyond the base layer (packaging attaches
-    # only these): "validation" (saxonche + rule artefacts), "render" (typst + fonts),
-    # "seal" (pyHanko, cryptography), "ocr" (OCR / image tools). Empty = base layer only.
+    # only these layers; contents in infra/layers.py): "validation" (saxonche), "render" (typst +
+    # fonts), "seal" (pyHanko, cryptography), "ocr" (OCR client libraries). Empty = base layer only.
+    # The local platform and the tests enforce it (local.packaging): an undeclared import fails.
     needs: tuple[str, ...] = ()
 
     @property

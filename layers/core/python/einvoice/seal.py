@@ -1,116 +1,114 @@
-"""PAdES sealing of platform documents with pyHanko (imported lazily).
+"""PAdES sealing of platform documents with pyHanko, the key held by AWS KMS (one path, AWS and local).
 
+* The seal key is an asymmetric KMS key (``SIGN_VERIFY``; ``ECC_NIST_P256`` or ``RSA_2048/3072/4096``)
+  named by ``settings.seal_key_id``; its certificate chain (PEM, the seal certificate first) is the
+  SSM parameter ``settings.seal_certificate_parameter``. In production that is the RGS*** seal
+  certificate bound to the key; locally (``local.seal``) a certificate issued at bootstrap by a local
+  CA for the public key of a KMS key created in moto. The same code runs in both.
+* ``kms_signer`` makes a pyHanko ``Signer``: pyHanko builds the CMS signed attributes, KMS signs their
+  DER encoding with ``MessageType=RAW`` (KMS hashes them; they are a few hundred bytes, far below
+  the 4,096-byte RAW limit). RAW rather than ``DIGEST`` because moto 5.2.5 hashes a DIGEST again;
+  RAW is equally valid on AWS.
 * ``PadesSealer.seal(pdf)`` adds a PAdES signature (``/SubFilter /ETSI.CAdES.detached``) in the
-  field ``Seal``: B-B by default, B-T when a timestamper is given (locally pyHanko's in-process
-  ``DummyTimeStamper``; in AWS a real TSA).
-* ``ensure_test_identity(state_dir)``: the local/test seal, an RSA-2048 self-signed certificate
-  "einvoice seal (TEST)" made with ``cryptography`` once and cached in ``state_dir``.
+  field ``Seal``: B-B, or B-T when ``settings.seal_tsa_url`` names an RFC 3161 time-stamping service.
 * ``verify(pdf, trust_roots)`` -> ``{"intact", "valid", "trusted", "coverage", ...}``.
-
-Production (``settings.seal_cert_mode == "kms"``) needs a qualified seal and a KMS/HSM signer:
-not implemented here (``default_sealer`` refuses it explicitly).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
 FIELD_NAME = "Seal"
-TEST_SUBJECT_CN = "einvoice seal (TEST)"
-IDENTITY_DIR = "seal-test"
-KEY_FILE = "key.pem"
-CERT_FILE = "cert.pem"
+RAW_MESSAGE_LIMIT = 4096  # KMS Sign with MessageType=RAW
 
 _lock = threading.Lock()
+_sealers: dict[tuple, "PadesSealer"] = {}
+
+# pyHanko digest name -> KMS signing algorithm, per key type
+_KMS_ALGORITHMS = {
+    ("rsa", "sha256"): "RSASSA_PKCS1_V1_5_SHA_256",
+    ("rsa", "sha384"): "RSASSA_PKCS1_V1_5_SHA_384",
+    ("rsa", "sha512"): "RSASSA_PKCS1_V1_5_SHA_512",
+    ("ec", "sha256"): "ECDSA_SHA_256",
+    ("ec", "sha384"): "ECDSA_SHA_384",
+    ("ec", "sha512"): "ECDSA_SHA_512",
+}
 
 
-def ensure_test_identity(state_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
-    """Create (once) and return ``(key_path, cert_path)`` of the self-signed test seal.
-
-    The pair is written in a temporary directory renamed into place in one step, so concurrent
-    processes sharing ``state_dir`` all end up with the same key and certificate.
-    """
-    directory = Path(state_dir)
-    final = directory / IDENTITY_DIR
-    key_path, cert_path = final / KEY_FILE, final / CERT_FILE
-    with _lock:
-        if key_path.exists() and cert_path.exists():
-            return key_path, cert_path
-        directory.mkdir(parents=True, exist_ok=True)
-        key_pem, cert_pem = _new_identity()
-        tmp = Path(tempfile.mkdtemp(dir=directory, prefix=".seal-"))
-        for name, data in ((KEY_FILE, key_pem), (CERT_FILE, cert_pem)):
-            fd = os.open(tmp / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-        try:
-            os.rename(tmp, final)  # atomic; fails if another process won the race
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if not (key_path.exists() and cert_path.exists()):
-                raise
-        return key_path, cert_path
+class SealConfigurationError(Exception):
+    """The seal key or its certificate chain is missing, unreadable or does not match."""
 
 
-def _new_identity() -> tuple[bytes, bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+def parse_chain(pem: str | bytes) -> list[Any]:
+    """asn1crypto certificates of a PEM bundle (seal certificate first)."""
+    from asn1crypto import pem as asn1_pem
+    from asn1crypto import x509 as asn1_x509
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "FR"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "einvoice (TEST)"),
-        x509.NameAttribute(NameOID.COMMON_NAME, TEST_SUBJECT_CN),
-    ])
-    now = datetime.now(timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+    data = pem.encode() if isinstance(pem, str) else pem
+    certs = [asn1_x509.Certificate.load(der) for _, _, der in asn1_pem.unarmor(data, multiple=True)]
+    if not certs:
+        raise SealConfigurationError("the seal certificate chain holds no PEM certificate")
+    return certs
+
+
+def _kms_signature_size(cert: Any) -> int:
+    info = cert.public_key
+    if info.algorithm == "rsa":
+        return (info.bit_size + 7) // 8
+    return 2 * ((info.bit_size + 7) // 8) + 9  # DER ECDSA-Sig-Value, upper bound
+
+
+_signer_class: Any = None
+
+
+def _kms_signer_class() -> Any:
+    """The pyHanko ``Signer`` subclass (defined on first use: pyHanko is imported lazily)."""
+    global _signer_class
+    if _signer_class is None:
+        from pyhanko.sign.signers.pdf_cms import Signer
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        class KmsSigner(Signer):
+            def __init__(self, key_id: str, chain: list[Any], kms: Any) -> None:
+                super().__init__(signing_cert=chain[0], cert_registry=SimpleCertificateStore.from_certs(chain[1:]))
+                self.key_id = key_id
+                self.kms = kms
+
+            async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+                cert = self.signing_cert
+                if dry_run:
+                    return bytes(_kms_signature_size(cert))
+                algorithm = _KMS_ALGORITHMS.get((cert.public_key.algorithm, digest_algorithm))
+                if algorithm is None:
+                    raise SealConfigurationError(f"no KMS algorithm for a {cert.public_key.algorithm} key "
+                                                 f"with {digest_algorithm}")
+                if len(data) > RAW_MESSAGE_LIMIT:
+                    raise SealConfigurationError(f"signed attributes of {len(data)} bytes exceed KMS's RAW limit")
+                resp = self.kms.sign(KeyId=self.key_id, Message=data, MessageType="RAW", SigningAlgorithm=algorithm)
+                return resp["Signature"]
+
+        _signer_class = KmsSigner
+    return _signer_class
+
+
+def kms_signer(key_id: str, chain: list[Any], kms: Any) -> Any:
+    """A pyHanko signer for the KMS key ``key_id`` certified by ``chain`` (seal certificate first)."""
+    return _kms_signer_class()(key_id, chain, kms)
 
 
 class PadesSealer:
     """``Sealer``: PAdES B-B (or B-T with ``timestamper``) in the signature field ``Seal``."""
 
-    def __init__(self, key_path: str | os.PathLike[str], cert_path: str | os.PathLike[str],
-                 timestamper: Any = None) -> None:
-        self.key_path = Path(key_path)
-        self.cert_path = Path(cert_path)
+    def __init__(self, signer: Any, timestamper: Any = None) -> None:
+        from asn1crypto import pem as asn1_pem
+
+        self.signer = signer
         self.timestamper = timestamper
-        self._signer: Any = None
-        self.certificate_pem = self.cert_path.read_bytes()  # the certificate this sealer signs with
-
-    def _get_signer(self) -> Any:
-        if self._signer is None:
-            from pyhanko.sign import signers
-
-            self._signer = signers.SimpleSigner.load(str(self.key_path), str(self.cert_path))
-            if self._signer is None:
-                raise RuntimeError("could not load the seal key/certificate")
-        return self._signer
+        # the certificate this sealer signs with
+        self.certificate_pem = asn1_pem.armor("CERTIFICATE", signer.signing_cert.dump())
 
     def seal(self, pdf: bytes, *, reason: str = "", location: str = "") -> bytes:
         from io import BytesIO
@@ -126,34 +124,79 @@ class PadesSealer:
             reason=reason or None,
             location=location or None,
         )
-        out = signers.sign_pdf(writer, meta, signer=self._get_signer(), timestamper=self.timestamper)
+        out = signers.sign_pdf(writer, meta, signer=self.signer, timestamper=self.timestamper)
         return out.getvalue()
 
 
-def dummy_timestamper(state_dir: str | os.PathLike[str]) -> Any:
-    """pyHanko's in-process TSA (no network) signing with the test identity: for local B-T only."""
-    from asn1crypto import keys
-    from asn1crypto import x509 as asn1_x509
-    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
-    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+def load_chain(settings: Any) -> list[Any]:
+    """The seal certificate chain from its SSM parameter."""
+    from botocore.exceptions import ClientError
 
-    key_path, cert_path = ensure_test_identity(state_dir)
-    cert: asn1_x509.Certificate = load_cert_from_pemder(str(cert_path))
-    key: keys.PrivateKeyInfo = load_private_key_from_pemder(str(key_path), passphrase=None)
-    return DummyTimeStamper(tsa_cert=cert, tsa_key=key)
+    from einvoice.adapters.aws.clients import client, error_code
+
+    name = settings.seal_certificate_parameter
+    try:
+        value = client("ssm", settings).get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError as exc:
+        if error_code(exc) == "ParameterNotFound":
+            raise SealConfigurationError(f"the seal certificate chain parameter {name} does not exist") from None
+        raise
+    return parse_chain(value)
+
+
+def _check_key_matches(kms: Any, key_id: str, cert: Any) -> None:
+    """The certificate must certify the KMS key's public key (a wrong parameter fails here, not at validation)."""
+    from botocore.exceptions import ClientError
+
+    from einvoice.adapters.aws.clients import error_code
+
+    try:
+        public_key = kms.get_public_key(KeyId=key_id)["PublicKey"]
+    except ClientError as exc:
+        if error_code(exc) in ("NotFoundException", "InvalidArnException", "DisabledException"):
+            raise SealConfigurationError(f"the seal key {key_id} is not usable: {error_code(exc)}") from None
+        raise
+    if bytes(public_key) != cert.public_key.dump():
+        raise SealConfigurationError(f"the seal certificate does not certify the public key of KMS key {key_id}")
 
 
 def default_sealer(settings: Any = None, *, state_dir: str | os.PathLike[str] | None = None,
                    timestamp: bool = False) -> PadesSealer:
+    """The platform's sealer (cached per container): KMS key + certificate chain from the settings.
+
+    ``timestamp=True`` adds an RFC 3161 time-stamp (B-T) from ``settings.seal_tsa_url``.
+    ``state_dir`` is accepted for existing callers and unused (the key lives in KMS).
+    """
+    del state_dir
     if settings is None:
         from einvoice.settings import get_settings
 
         settings = get_settings()
-    if getattr(settings, "seal_cert_mode", "test") != "test":
-        raise NotImplementedError("seal_cert_mode=kms: the production seal signer is not implemented yet")
-    directory = Path(state_dir) if state_dir else Path(tempfile.gettempdir()) / "einvoice-seal"
-    key_path, cert_path = ensure_test_identity(directory)
-    return PadesSealer(key_path, cert_path, dummy_timestamper(directory) if timestamp else None)
+    cache_key = (settings.seal_key_id, settings.seal_certificate_parameter, settings.endpoint_url,
+                 settings.region, timestamp and settings.seal_tsa_url)
+    with _lock:
+        sealer = _sealers.get(cache_key)
+        if sealer is None:
+            from einvoice.adapters.aws.clients import client
+
+            if timestamp and not settings.seal_tsa_url:
+                raise SealConfigurationError("a time-stamp was requested but no TSA is configured (seal_tsa_url)")
+            kms = client("kms", settings)
+            chain = load_chain(settings)
+            _check_key_matches(kms, settings.seal_key_id, chain[0])
+            timestamper = None
+            if timestamp:
+                from pyhanko.sign.timestamps import HTTPTimeStamper
+
+                timestamper = HTTPTimeStamper(settings.seal_tsa_url)
+            sealer = _sealers[cache_key] = PadesSealer(kms_signer(settings.seal_key_id, chain, kms), timestamper)
+        return sealer
+
+
+def reset_sealers() -> None:
+    """Forget the cached sealers (tests, and the local platform after bootstrap)."""
+    with _lock:
+        _sealers.clear()
 
 
 def _load_roots(trust_roots: Iterable[Any]) -> list[Any]:
@@ -165,7 +208,9 @@ def _load_roots(trust_roots: Iterable[Any]) -> list[Any]:
         if isinstance(root, asn1_x509.Certificate):
             roots.append(root)
             continue
-        if isinstance(root, (str, os.PathLike)):
+        if isinstance(root, str) and "-----BEGIN" in root:
+            root = root.encode()
+        elif isinstance(root, (str, os.PathLike)):
             root = Path(root).read_bytes()
         if hasattr(root, "public_bytes"):  # cryptography certificate
             from cryptography.hazmat.primitives.serialization import Encoding

@@ -33,7 +33,9 @@ ENV: dict[str, str] = {
     "directory_mode": "EINVOICE_DIRECTORY_MODE",
     "directory_api_url": "EINVOICE_DIRECTORY_API_URL",
     "ocr_engine": "EINVOICE_OCR_ENGINE",
-    "seal_cert_mode": "EINVOICE_SEAL_MODE",
+    "seal_key_id": "EINVOICE_SEAL_KEY_ID",
+    "seal_certificate_parameter": "EINVOICE_SEAL_CERTIFICATE_PARAMETER",
+    "seal_tsa_url": "EINVOICE_SEAL_TSA_URL",
     "french_rules_severity": "EINVOICE_FR_RULES_SEVERITY",
     "usage_plan_id": "EINVOICE_USAGE_PLAN_ID",
     "state_dir": "EINVOICE_STATE_DIR",
@@ -62,10 +64,14 @@ class Settings(BaseModel):
     directory_mode: str = Field("table", pattern="^(table|api)$")
     directory_api_url: str = ""
     ocr_engine: str = Field("tesseract", pattern="^(tesseract|textract)$")
-    seal_cert_mode: str = Field("test", pattern="^(test|kms)$")
+    seal_key_id: str = Field("alias/einvoice-seal", description="KMS key (SIGN_VERIFY) of the platform seal")
+    seal_certificate_parameter: str = Field(
+        "/einvoice/seal/certificate-chain", description="SSM parameter: the seal's certificate chain (PEM, seal first)"
+    )
+    seal_tsa_url: str = Field("", description="RFC 3161 time-stamping service for PAdES B-T (empty: B-B)")
     french_rules_severity: str = Field("fatal", pattern="^(fatal|warning)$")
     usage_plan_id: str = Field("", description="API Gateway usage plan new API keys are attached to")
-    state_dir: str = Field("", description="Local only: where test certificates and local state live")
+    state_dir: str = Field("", description="Local only: where the local platform keeps files (e.g. its seal CA)")
     webhooks_allow_loopback_http: bool = Field(
         False, description="Accept http://127.0.0.1 webhook URLs (the local platform's sink); never set in AWS")
 

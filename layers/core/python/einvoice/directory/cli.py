@@ -6,16 +6,18 @@ import argparse
 import json
 import sys
 
+from einvoice.cli import add_target_arguments, target_settings
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("directory", help="Directory (Annuaire) operator tools")
     sub = p.add_subparsers(dest="directory_command", required=True)
 
-    load = sub.add_parser("load", help="Load a directory extract (CSV) into the directory table (idempotent)")
+    load = sub.add_parser("load", help="Load a directory extract (CSV) into the directory table (idempotent); "
+                                       "the local platform by default, AWS with --aws")
     load.add_argument("file", help="CSV: siren;siret;name;establishment;city;vat_liable;status;reception_platform")
-    load.add_argument("--endpoint-url", help="DynamoDB endpoint (local moto server); default: settings/AWS")
-    load.add_argument("--table", help="Directory table name (default: EINVOICE_DIRECTORY_TABLE)")
-    load.add_argument("--region", help="AWS region (default: settings)")
+    load.add_argument("--table", help="Directory table name (default: EINVOICE_DIRECTORY_TABLE or einvoice-directory)")
+    add_target_arguments(load)
     load.set_defaults(func=_load)
 
     gen = sub.add_parser("generate", help="Generate a made-up directory extract with valid keys")
@@ -27,16 +29,10 @@ def register(subparsers) -> None:
 
 def _load(args: argparse.Namespace) -> int:
     from einvoice.directory.loader import load_csv
-    from einvoice.settings import get_settings
 
-    s = get_settings()
-    updates = {}
-    if args.endpoint_url:
-        updates["endpoint_url"] = args.endpoint_url
-    if args.region:
-        updates["region"] = args.region
-    if updates:
-        s = s.model_copy(update=updates)
+    s = target_settings(args)
+    with open(args.file, "rb"):  # a missing or unreadable file fails before anything is written
+        pass
     report = load_csv(args.file, args.table or s.directory_table, settings=s)
     print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     return 0 if report.rows else 1

@@ -88,11 +88,19 @@ def _paris_iso(value: str | None) -> str:
 
 
 def render(data: CertificateData) -> bytes:
-    """PDF/A-3b bytes. A Typst compiler is kept per container (fonts and layout cache)."""
+    """PDF/A-3b bytes. A Typst compiler is kept per container (fonts and layout cache).
+
+    Fonts: the DejaVu fonts the invoices use (``invoicing.render``: the repository's copy locally,
+    ``/opt/fonts`` from the render layer on Lambda), never the host's, so every host embeds the same.
+    """
     global _compiler
     import typst
 
+    from einvoice.invoicing.render import _font_dirs
+
     with _lock:
         if _compiler is None:
-            _compiler = typst.Compiler(str(TEMPLATE), root=str(TEMPLATE.parent))
+            fonts = typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=_font_dirs())
+            _compiler = typst.Compiler(str(TEMPLATE), root=str(TEMPLATE.parent), font_paths=fonts,
+                                       ignore_system_fonts=True)
         return _compiler.compile(sys_inputs={"data": data.to_json()}, pdf_standards=["a-3b"])

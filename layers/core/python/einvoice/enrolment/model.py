@@ -23,6 +23,10 @@ CO_PENDING = "PENDING"
 CO_REGISTERED = "REGISTERED"
 CO_FAILED = "FAILED"
 
+# Certificate state shown on a DONE enrolment.
+CERTIFICATE_ISSUED = "ISSUED"
+CERTIFICATE_PENDING = "PENDING"  # issuance failed after its retries; POST .../certificate issues it again
+
 # Company enrolment state written through the company port (the company list shows it).
 COMPANY_IN_PROGRESS = "IN_PROGRESS"
 COMPANY_DONE = "DONE"
@@ -147,11 +151,19 @@ class Enrolment:
             "companies": [c.to_public() for c in self.companies],
             "errors": list(self.errors),
         }
-        if self.certificate:
+        if self.certificate and self.certificate.get("key"):
             out["certificate"] = {
-                "href": f"/v1/enrolments/{self.id}/certificate",
+                "state": CERTIFICATE_ISSUED,
+                "href": certificate_href(self.id),
                 "sha256": self.certificate.get("sha256"),
                 "issuedAt": self.certificate.get("issuedAt"),
+            }
+        elif self.certificate:  # issuance failed after its retries: the companies are registered anyway
+            out["certificate"] = {
+                "state": CERTIFICATE_PENDING,
+                "href": certificate_href(self.id),
+                "retry": {"method": "POST", "href": certificate_href(self.id)},
+                "error": self.certificate.get("error"),
             }
         return out
 

@@ -63,10 +63,20 @@ class OtpStatusOut(_Camel):
     remaining_resends: int = Field(alias="remainingResends")
 
 
+class CertificateRetryOut(_Camel):
+    method: str
+    href: str
+
+
 class CertificateLinkOut(_Camel):
+    state: Literal["ISSUED", "PENDING"] = Field(
+        description="PENDING: the companies are registered but the certificate could not be issued yet; "
+                    "POST the href to issue it again")
     href: str
     sha256: str | None = None
     issued_at: str | None = Field(None, alias="issuedAt")
+    retry: CertificateRetryOut | None = None
+    error: dict[str, Any] | None = None
 
 
 class EnrolmentOut(_Camel):

@@ -63,7 +63,6 @@ class EnrolmentDeps:
     sealer: Any = None
     settings: Any = None
     clock: Callable[[], datetime] = field(default=utcnow)
-    seal_state_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.settings is None:
@@ -103,7 +102,7 @@ class EnrolmentDeps:
         if self.sealer is None:
             from einvoice import seal
 
-            self.sealer = seal.default_sealer(self.settings, state_dir=self.seal_state_dir)
+            self.sealer = seal.default_sealer(self.settings)
         return self.sealer
 
 
@@ -469,3 +468,26 @@ def get_certificate(tenant: Tenant, enrolment_id: str, *, deps: EnrolmentDeps | 
                         message_fr="Le certificat n'est pas encore émis", extra={"state": e.state})])
     return deps.archive.get(e.certificate["key"], e.certificate.get("versionId"))
 
+
+
+def retry_certificate(tenant: Tenant, enrolment_id: str, *, deps: EnrolmentDeps | None = None) -> dict:
+    """Issue again the certificate of a DONE enrolment whose issuance failed (certificate PENDING).
+
+    Idempotent: an already issued certificate is returned as is. Errors: 404 unknown; 409
+    ``EnrolmentState`` while the enrolment is not DONE (the workflow issues the certificate itself);
+    503 when sealing or archiving fails again (the certificate stays PENDING; try later).
+    """
+    from einvoice.enrolment import tasks
+
+    deps = deps or default_deps()
+    e = _load(deps, tenant, enrolment_id)
+    if e.state != DONE:
+        raise EnrolmentStateError(e.state, "The certificate is issued when the enrolment is DONE",
+                                  "Le certificat est émis quand l'enrôlement est terminé (DONE)",
+                                  rule="ENROLMENT_NOT_DONE")
+    if not (e.certificate and e.certificate.get("key")):
+        try:
+            tasks.make_certificate(deps, e)
+        except Exception as exc:  # seal/KMS/archive failure: the certificate stays PENDING
+            raise UpstreamUnavailableError("The certificate could not be issued; try again later") from exc
+    return _load(deps, tenant, enrolment_id).to_public()

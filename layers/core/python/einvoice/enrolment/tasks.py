@@ -23,6 +23,7 @@ from einvoice.enrolment.errors import (
     NothingRegisteredError,
 )
 from einvoice.enrolment.model import (
+    CERTIFICATE_PENDING,
     CO_FAILED,
     CO_REGISTERED,
     COMPANY_DONE,
@@ -171,10 +172,9 @@ def issue_certificate(event: dict[str, Any], deps: EnrolmentDeps | None = None) 
     """Render the "Accord formel" PDF, seal it (PAdES) and archive it (Object Lock); idempotent.
 
     Input ``{accountId, enrolmentId}`` -> ``{key, sha256}``. Raises ``NothingRegisteredError``
-    when no company got its line.
+    when no company got its line. Any other failure is retried by the state machine; if it persists,
+    ``finalise`` records the enrolment DONE with its certificate PENDING (the lines are written).
     """
-    from einvoice.enrolment import certificate
-
     deps = deps or default_deps()
     account_id, enrolment_id = _ids(event)
     e = _enrolment(deps, account_id, enrolment_id)
@@ -182,25 +182,40 @@ def issue_certificate(event: dict[str, Any], deps: EnrolmentDeps | None = None) 
         return {"key": e.certificate["key"], "sha256": e.certificate.get("sha256")}
     if e.state != REGISTERING:
         raise EnrolmentTaskError(f"enrolment {enrolment_id} is {e.state}, expected {REGISTERING}")
+    info = make_certificate(deps, e)
+    return {"key": info["key"], "sha256": info["sha256"]}
+
+
+def make_certificate(deps: EnrolmentDeps, e: Any) -> dict[str, Any]:
+    """Render, seal and archive the certificate of enrolment ``e``; records and returns its info.
+
+    Shared by the state machine task and the retry route (``service.retry_certificate``).
+    """
+    from einvoice.enrolment import certificate
+
     registered = [c for c in e.companies if c.result == CO_REGISTERED]
     if not registered:
-        raise NothingRegisteredError(f"no company of enrolment {enrolment_id} could be registered")
+        raise NothingRegisteredError(f"no company of enrolment {e.id} could be registered")
     issued_at = deps.clock()
     pdf = certificate.render(certificate.CertificateData.from_enrolment(
         e, registered, issued_at=issued_at, platform_id=deps.settings.platform_id))
     sealed = deps.get_sealer().seal(pdf, reason="Accord formel de désignation de la plateforme agréée",
                                     location="FR")
     archived = deps.archive.put(sealed, kind=CERTIFICATE_KIND, content_type="application/pdf",
-                                metadata={"enrolment-id": enrolment_id, "account-id": account_id})
+                                metadata={"enrolment-id": e.id, "account-id": e.account_id})
     info = {**archived.to_dict(), "issuedAt": iso(issued_at)}
-    deps.repository.set_certificate(account_id, enrolment_id, info)
-    return {"key": archived.key, "sha256": archived.sha256}
+    deps.repository.set_certificate(e.account_id, e.id, info)
+    return info
 
 
 def finalise(event: dict[str, Any], deps: EnrolmentDeps | None = None) -> dict[str, Any]:
     """Companies registered -> enrolment state DONE with the certificate link; failed ones released.
 
-    Input ``{accountId, enrolmentId}`` -> ``{state: "DONE", registered, failed}``.
+    Input ``{accountId, enrolmentId, certificateError?: {Error, Cause} | null}`` ->
+    ``{state: "DONE", registered, failed, certificate: "ISSUED" | "PENDING"}``. With
+    ``certificateError`` (issuance failed after its retries) the enrolment is still DONE -- every
+    registered company's directory line names this platform -- and its certificate is PENDING,
+    to be issued again through ``POST /v1/enrolments/{id}/certificate``.
     """
     deps = deps or default_deps()
     account_id, enrolment_id = _ids(event)
@@ -215,15 +230,22 @@ def finalise(event: dict[str, Any], deps: EnrolmentDeps | None = None) -> dict[s
         else:
             failed += 1
             deps.companies.set_enrolment_state(account_id, c.company_id, state=FAILED, enrolment_id=enrolment_id)
+    now = iso(deps.clock()) or ""
+    issued = bool(e.certificate and e.certificate.get("key"))
+    if not issued:
+        problem = _error_from_catch(event.get("certificateError")) if event.get("certificateError") else {
+            "code": "CertificateMissing", "message": "no certificate was recorded"}
+        # the certificate object says it is pending, why, and how to issue it again (model.to_public)
+        deps.repository.set_certificate(account_id, enrolment_id, {"state": CERTIFICATE_PENDING, "error": problem})
     error = None
     if failed:
         error = {"code": "CompaniesNotRegistered",
                  "message": f"{failed} of {len(e.companies)} companies could not be registered in the directory",
                  "messageFr": f"{failed} entreprise(s) sur {len(e.companies)} n'ont pas pu être inscrites "
                               "dans l'annuaire"}
-    deps.repository.set_state(account_id, enrolment_id, DONE, now=iso(deps.clock()) or "",
-                              only_from=[REGISTERING, DONE], error=error)
-    return {"state": DONE, "registered": registered, "failed": failed}
+    deps.repository.set_state(account_id, enrolment_id, DONE, now=now, only_from=[REGISTERING, DONE], error=error)
+    return {"state": DONE, "registered": registered, "failed": failed,
+            "certificate": "ISSUED" if issued else CERTIFICATE_PENDING}
 
 
 def mark_terminal(event: dict[str, Any], deps: EnrolmentDeps | None = None) -> dict[str, Any]:
