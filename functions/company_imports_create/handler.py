@@ -17,7 +17,9 @@ def create_import(
     header: Annotated[str | None, Query(description="true|false: the file has a header line (default: detect)")] = None,
     enrol: Annotated[str | None, Query(description="true|false: select eligible companies for a mass enrolment")] = None,
 ) -> Response[ImportOut]:
-    return app.model_response(202, workflow.begin_import(app.tenant(), app.raw_body(), header, enrol))
+    return app.idempotent(
+        lambda: app.model_response(202, workflow.begin_import(app.tenant(), app.raw_body(), header, enrol))
+    )
 
 
 lambda_handler = app.lambda_handler

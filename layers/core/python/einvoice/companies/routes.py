@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from einvoice.routing import Function, Route, StateMachine
+from einvoice.routing import CSV, JSON, Function, Route, StateMachine
 
 FUNCTIONS = (
-    Function("companies_create", routes=(Route("POST", "/v1/companies", summary="Create a company"),),
+    Function("companies_create", routes=(Route("POST", "/v1/companies", summary="Create a company", content_types=JSON, idempotent=True),),
              access=("tenancy:r", "data:rw", "directory:r"), description="Create a company (directory checks)"),
     Function("companies_list", routes=(Route("GET", "/v1/companies", summary="List / search companies"),),
              access=("tenancy:r", "data:r"), description="List and search companies"),
     Function("companies_get", routes=(Route("GET", "/v1/companies/{id}", summary="A company"),),
              access=("tenancy:r", "data:r"), memory_mb=256, description="Read a company"),
     Function("companies_update",
-             routes=(Route("PATCH", "/v1/companies/{id}", summary="Change options and number of employees"),),
+             routes=(Route("PATCH", "/v1/companies/{id}", summary="Change options and number of employees",
+                           content_types=JSON),),
              access=("tenancy:r", "data:rw"), description="Modify a company"),
     Function("company_imports_create",
-             routes=(Route("POST", "/v1/companies/imports", summary="Bulk CSV import (202)"),),
+             routes=(Route("POST", "/v1/companies/imports", summary="Bulk CSV import (202)", content_types=CSV,
+                           idempotent=True),),
              access=("tenancy:r", "data:rw", "drop:rw", "sfn:start:company-import"), description="Start a CSV import"),
     Function("company_imports_get",
              routes=(Route("GET", "/v1/companies/imports/{id}", summary="Import progress and errors"),),

@@ -7,13 +7,11 @@ Errors (``einvoice.errors``): ``InvalidInputError`` 422 (``details[].field`` nam
 (directory down: nothing is written), ``BadRequestError`` 400 (unreadable ``nextToken``),
 ``ForbiddenError`` 403 (partner-level key without an account).
 
-Idempotent creation (decision): the company id is a function of (account, identifier), so the
-company item is its own uniqueness guard and a conditional put cannot create two companies.
-A repeated ``POST`` with the same ``Idempotency-Key`` header and the same body returns the
-company created by the first call (same id, same ``createdAt``), as many times as it is retried,
-for the life of the company; the same key with a different body is a 409. Without a key, a second
-creation of the same identifier is a 409 (the issue's rule), whose details carry the existing
-company's id in ``companyId`` so a client that lost the first answer can still recover it.
+Duplicates: the company id is a function of (account, identifier), so the company item is its own
+uniqueness guard and a conditional put cannot create two companies; a second creation of the same
+identifier is a 409 whose details carry the existing company's id in ``companyId``. Retries are the
+route's business: ``POST /v1/companies`` is idempotent on the ``Idempotency-Key`` header through
+Powertools Idempotency (``einvoice.api.idempotency``), not here.
 """
 
 from __future__ import annotations
@@ -112,11 +110,10 @@ def create_company(
     tenant: Tenant,
     body: Any,
     *,
-    idempotency_key: str | None = None,
     directory: DirectoryPort | None = None,
     settings: Settings | None = None,
 ) -> CompanyOut:
-    """``POST /v1/companies`` (201). See the module docstring for the idempotency contract."""
+    """``POST /v1/companies`` (201; 409 when the identifier already exists in the account)."""
     s = settings or get_settings()
     pk = tenant.account_pk  # ForbiddenError for partner-level keys
     account_id = pk[4:]
@@ -159,7 +156,6 @@ def create_company(
         status=record.status,
         reception_platform=record.reception_platform,
         now=now,
-        idempotency_key=idempotency_key,
     )
     client = store.data_client(s)
     try:
@@ -177,29 +173,14 @@ def create_company(
             existing = client.get_item(
                 TableName=s.data_table, Key=store.key(account_id, item["id"]["S"]), ConsistentRead=True
             ).get("Item")
-        return _on_duplicate(existing or item, item, idempotency_key)
+        raise _duplicate(existing or item)
     return store.to_out(item)
 
 
-def _on_duplicate(existing: dict, attempted: dict, idempotency_key: str | None) -> CompanyOut:
+def _duplicate(existing: dict) -> ConflictError:
     cid = existing["id"]["S"]
-    if idempotency_key:
-        key_hash = hashlib.sha256(idempotency_key.encode()).hexdigest()
-        if existing.get("idempotencyKey", {}).get("S") == key_hash:
-            if existing.get("requestHash", {}).get("S") == attempted["requestHash"]["S"]:
-                return store.to_out(existing)  # a retry: same company, not a conflict
-            raise ConflictError(
-                "This Idempotency-Key was already used with a different body",
-                [
-                    ErrorDetail(
-                        "idempotency key reused with a different body",
-                        field="Idempotency-Key",
-                        extra={"companyId": cid},
-                    )
-                ],
-            )
     ident = existing.get("identifier", {}).get("S", "")
-    raise ConflictError(
+    return ConflictError(
         f"A company with identifier {ident} already exists in this account",
         [
             ErrorDetail(

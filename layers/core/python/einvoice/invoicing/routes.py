@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from einvoice.routing import Function, Route
+from einvoice.routing import DOCUMENTS, JSON, Function, Route
 
 FUNCTIONS = (
     Function(
         "validations_create",
-        routes=(Route("POST", "/v1/validations", summary="Validate a CII / UBL / Factur-X document (XSD, EN 16931, BR-FR)"),),
+        routes=(Route("POST", "/v1/validations", summary="Validate a CII / UBL / Factur-X document (XSD, EN 16931, BR-FR)",
+                      content_types=DOCUMENTS),),
         access=("tenancy:r",),
         memory_mb=1536,
         description="Three-layer validation report",
     ),
     Function(
         "conversions_create",
-        routes=(Route("POST", "/v1/conversions", summary="Convert a document to CII, UBL or Factur-X", binary=True),),
+        routes=(Route("POST", "/v1/conversions", summary="Convert a document to CII, UBL or Factur-X", binary=True,
+                      content_types=DOCUMENTS),),
         access=("tenancy:r",),
         memory_mb=1024,
         description="Format conversion",
     ),
     Function(
         "invoices_create",
-        routes=(Route("POST", "/v1/invoices", summary="Create an invoice draft for one of your companies"),),
+        routes=(Route("POST", "/v1/invoices", summary="Create an invoice draft for one of your companies",
+                      content_types=JSON, idempotent=True),),
         access=("tenancy:r", "data:rw"),
         description="Invoice entry with the legal checks",
     ),

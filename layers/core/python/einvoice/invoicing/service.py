@@ -33,11 +33,13 @@ def _table(s: Settings):
     return table(s.data_table, s)
 
 
-def _model(invoice_json: dict[str, Any]):
+def _model(invoice_json: Any):
     from pydantic import ValidationError
 
     from einvoice.invoicing.model import Invoice
 
+    if isinstance(invoice_json, Invoice):
+        return invoice_json
     try:
         return Invoice.model_validate(invoice_json)
     except ValidationError as exc:
