@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 #: request body media types of the routes (``Route.content_types``)
 JSON = ("application/json",)
 CSV = ("text/csv", "text/plain", "application/octet-stream")

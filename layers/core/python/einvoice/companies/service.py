@@ -173,7 +173,7 @@ def create_company(
             existing = client.get_item(
                 TableName=s.data_table, Key=store.key(account_id, item["id"]["S"]), ConsistentRead=True
             ).get("Item")
-        raise _duplicate(existing or item)
+        raise _duplicate(existing or item) from None
     return store.to_out(item)
 
 
