@@ -35,6 +35,7 @@ class Route:
     content_types: tuple[str, ...] = ()
     # Create route: Powertools idempotency on the Idempotency-Key header (documented in OpenAPI)
     idempotent: bool = False
+    status: int = 200  # the success status (201 created, 202 accepted)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ How to use: annotate fields with these instead of ``str`` / ``Decimal`` / ``bool
         note: Text | None = None          # multi-line, <= 8,000 chars, TAB/LF/CR allowed
         amount: Dec                       # <= 15 + 10 digits, no exponent ("1E+5" refused)
         consent: Flag                     # JSON true/false only ("1", "on", 1 refused)
-        code: Line = Field(max_length=9)  # tighter bounds still work as usual
+        siren: line(9)                    # a tighter bound: line(n) (a Field(max_length=n) on a Line
+                                          # field would be silently overridden by the type's 512)
 
 Each type carries its bounds into the JSON schema (``maxLength``, ``pattern``...), so the OpenAPI
 document states what the API enforces. The numbers live in ``einvoice.api.limits``.
@@ -47,11 +48,16 @@ def _no_controls(table: dict[int, None], allowed: str):
     return check
 
 
-Line = Annotated[
-    str,
-    Field(max_length=L.MAX_LINE_CHARS, json_schema_extra={"pattern": LINE_PATTERN}),
-    AfterValidator(_no_controls(_LINE_TABLE, "")),
-]
+def line(max_length: int = L.MAX_LINE_CHARS) -> Any:
+    """Single-line text of at most ``max_length`` characters, no C0 control character."""
+    return Annotated[
+        str,
+        Field(max_length=max_length, json_schema_extra={"pattern": LINE_PATTERN}),
+        AfterValidator(_no_controls(_LINE_TABLE, "")),
+    ]
+
+
+Line = line()
 """Single-line text: at most ``MAX_LINE_CHARS`` characters, no C0 control character."""
 
 ShortText = Annotated[

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from einvoice.types import Flag, Line
+from einvoice.types import Flag, line
 
 EMPLOYEE_RANGES: tuple[str, ...] = ("1-10", "11-20", "21-50", "51-250", "250-+")
 Employees = Literal["1-10", "11-20", "21-50", "51-250", "250-+"]
@@ -58,7 +58,7 @@ class CompanyIn(_Camel):
     """Body of ``POST /v1/companies``."""
 
     identifier_type: IdentifierType = Field(alias="identifierType")
-    identifier: Line = Field(min_length=1, max_length=40, description="SIREN (9 digits) or SIRET (14 digits)")
+    identifier: line(40) = Field(min_length=1, description="SIREN (9 digits) or SIRET (14 digits)")
     employees: Employees
     purchase_invoices: Flag = Field(
         alias="purchaseInvoices", description="Retrieve received invoices (implies enrolment)"

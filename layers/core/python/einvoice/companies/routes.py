@@ -5,7 +5,9 @@ from __future__ import annotations
 from einvoice.routing import CSV, JSON, Function, Route, StateMachine
 
 FUNCTIONS = (
-    Function("companies_create", routes=(Route("POST", "/v1/companies", summary="Create a company", content_types=JSON, idempotent=True),),
+    Function("companies_create",
+             routes=(Route("POST", "/v1/companies", summary="Create a company", content_types=JSON, idempotent=True,
+                           status=201),),
              access=("tenancy:r", "data:rw", "directory:r"), description="Create a company (directory checks)"),
     Function("companies_list", routes=(Route("GET", "/v1/companies", summary="List / search companies"),),
              access=("tenancy:r", "data:r"), description="List and search companies"),
@@ -17,7 +19,7 @@ FUNCTIONS = (
              access=("tenancy:r", "data:rw"), description="Modify a company"),
     Function("company_imports_create",
              routes=(Route("POST", "/v1/companies/imports", summary="Bulk CSV import (202)", content_types=CSV,
-                           idempotent=True),),
+                           idempotent=True, status=202),),
              access=("tenancy:r", "data:rw", "drop:rw", "sfn:start:company-import"), description="Start a CSV import"),
     Function("company_imports_get",
              routes=(Route("GET", "/v1/companies/imports/{id}", summary="Import progress and errors"),),

@@ -420,9 +420,14 @@ def search_companies(
             details.append(ErrorDetail("must be 1 to 14 digits (SIREN/SIRET or a prefix)", field="identifier"))
     words: list[str] = []
     if name not in (None, ""):
-        words = store.normalize_name(name).split()
+        from einvoice.api import limits
+
+        words = store.normalize_name(name[: limits.MAX_SEARCH_CHARS + 1]).split()
         if not words:
             details.append(ErrorDetail("must contain letters or digits", field="name"))
+        elif len(name) > limits.MAX_SEARCH_CHARS or len(words) > limits.MAX_SEARCH_WORDS:
+            details.append(ErrorDetail(f"at most {limits.MAX_SEARCH_CHARS} characters and "
+                                       f"{limits.MAX_SEARCH_WORDS} words", field="name", rule="SEARCH_LIMIT"))
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         details.append(ErrorDetail(f"must be between 1 and {MAX_LIMIT}", field="limit"))
     if details:

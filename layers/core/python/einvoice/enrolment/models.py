@@ -4,12 +4,12 @@ the precise rules (terms, e-mail, eligibility) are the domain's, with their own 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from einvoice.enrolment.model import MAX_COMPANIES
-from einvoice.types import Flag, Line
+from einvoice.types import Flag, line
 
 #: exactly six ASCII digits (``\A[0-9]{6}\Z``: no sign, no space, no trailing newline)
 OTP_PATTERN = "^[0-9]{6}$"
@@ -26,17 +26,17 @@ class _Strict(BaseModel):
 
 
 class SignatoryIn(_Strict):
-    first_name: Line = Field("", alias="firstName", max_length=100)
-    last_name: Line = Field("", alias="lastName", max_length=100)
-    role: Line = Field("", max_length=100)
-    email: Line = Field("", max_length=254)
-    phone: Line | None = Field(None, max_length=24)
+    first_name: line(100) = Field("", alias="firstName")
+    last_name: line(100) = Field("", alias="lastName")
+    role: line(100) = ""
+    email: line(254) = ""
+    phone: line(24) | None = None
 
 
 class EnrolmentCreate(_Strict):
     """``POST /v1/enrolments``: the companies to enrol, the signatory and the terms."""
 
-    company_ids: list[Annotated[Line, Field(max_length=64)]] = Field(
+    company_ids: list[line(64)] = Field(
         default_factory=list, alias="companyIds", max_length=MAX_COMPANIES,
         description="Eligible companies: VAT-liable, purchase invoices option, not enrolled")
     signatory: SignatoryIn | None = None

@@ -13,7 +13,7 @@ OTP_TIMEOUT_SECONDS = 2700
 
 FUNCTIONS = (
     Function("enrolment_start", routes=(Route("POST", "/v1/enrolments", summary="Start an enrolment (202)", content_types=JSON,
-                                   idempotent=True),),
+                                   idempotent=True, status=202),),
              access=("tenancy:r", "data:rw", "sfn:start:enrolment"), description="Validate and start an enrolment"),
     Function("enrolment_get", routes=(Route("GET", "/v1/enrolments/{id}", summary="Enrolment state and results"),),
              access=("tenancy:r", "data:r",), description="Read an enrolment", memory_mb=256),

@@ -24,7 +24,7 @@ FUNCTIONS = (
     Function(
         "invoices_create",
         routes=(Route("POST", "/v1/invoices", summary="Create an invoice draft for one of your companies",
-                      content_types=JSON, idempotent=True),),
+                      content_types=JSON, idempotent=True, status=201),),
         access=("tenancy:r", "data:rw"),
         description="Invoice entry with the legal checks",
     ),
