@@ -1,28 +1,17 @@
 """End-to-end smoke test: start the local platform (the `make run` entry point) and call it over HTTP."""
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.conftest import local_platform
+
 KEYS = ("e2e-key-partner-a-00000000000001", "e2e-key-partner-b-00000000000002")
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url, key=None):
@@ -59,41 +48,8 @@ ENROL_SIREN, IMPORT_SIREN_1, IMPORT_SIREN_2 = _directory_sirens(3)
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
-    api_port, aws_port = _free_port(), _free_port()
-    env = dict(os.environ)
-    env.pop("AWS_ENDPOINT_URL", None)
-    env["EINVOICE_DEMO_API_KEYS"] = ",".join(KEYS)
-    env["PYTHONPATH"] = f"{ROOT / 'layers' / 'core' / 'python'}:{ROOT}"
-    log = tmp_path_factory.mktemp("e2e") / "platform.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "local", "--port", str(api_port), "--aws-port", str(aws_port)],
-            cwd=tmp_path_factory.mktemp("cwd"),
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{api_port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the platform exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if _get(f"{base}/v1/health")[0] == 200:
-                break
-        except OSError:
-            pass
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"the platform was not ready in time:\n{log.read_text()[-3000:]}")
-    yield {"base": base, "proc": proc, "log": log}
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("the platform did not stop on Ctrl-C")
+    with local_platform(tmp_path_factory, KEYS) as started:
+        yield started
 
 
 def test_health_and_keys(platform):

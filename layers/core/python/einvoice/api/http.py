@@ -45,6 +45,7 @@ from einvoice.errors import (
     PayloadTooLargeError,
     UnsupportedMediaTypeError,
 )
+from einvoice.routing import CSV
 from einvoice.tenancy import Tenant
 
 
@@ -117,7 +118,12 @@ class ApiApp:
         @r.exception_handler(RequestValidationError)
         def _validation(ex: RequestValidationError):
             if any(tuple(err.get("loc", ()))[:1] == ("response",) for err in ex.errors()):
-                return _last_resort(ex)  # our answer does not match its model: a bug, not the caller's
+                # our answer does not match its model: a bug, not the caller's
+                from einvoice.observability import log_exception
+
+                log_exception("response does not match its model", ex, request_id=self.request_id(),
+                              errors=[{"loc": e.get("loc"), "type": e.get("type")} for e in ex.errors()][:20])
+                return self._error(500, "InternalError", "Internal error; quote the request id to the support", [])
             return self._error(422, "ValidationError", "The request does not match the schema",
                                _details_from_validation(ex.errors()))
 
@@ -231,7 +237,11 @@ class ApiApp:
             for value in values or ():
                 _check_param(f"query.{name}", value)
         body = event.get("body")
+        route = _route_of(event.get("httpMethod"), event.get("resource"))
         if not body:
+            if route is not None and route.content_types and route.content_types != ("application/json",):
+                raise BadRequestError("The request body is empty",
+                                      [ErrorDetail("required", field="body", rule="BODY_REQUIRED")])
             return
         if len(body) > limits.MAX_BODY_BYTES * 4 // 3 + 4:
             raise _too_large(len(body))
@@ -243,7 +253,6 @@ class ApiApp:
                 raise BadRequestError("The body is not valid base64", []) from None
         if len(raw) > limits.MAX_BODY_BYTES:
             raise _too_large(len(raw))
-        route = _route_of(event.get("httpMethod"), event.get("resource"))
         if route is None or not route.content_types:
             return
         headers = event.get("headers") or {}
@@ -257,6 +266,10 @@ class ApiApp:
                 [ErrorDetail("unsupported content type", field="header.content-type", rule="CONTENT_TYPE",
                              extra={"accepted": list(route.content_types)})],
             )
+        if route.content_types == CSV and not _CSV_SEPARATOR.search(raw[:65536] if isinstance(raw, bytes)
+                                                                   else raw[:65536].encode()):
+            raise BadRequestError("The body is not a CSV file (no ; or , separator)",
+                                  [ErrorDetail("not CSV", field="body", rule="CSV_SHAPE")])
         if mtype == "application/json":
             value = limits.parse_json(raw)
             text = raw if isinstance(raw, str) else raw.decode("utf-8")
@@ -316,6 +329,7 @@ class ApiApp:
 
 
 _PARAM_CONTROLS = re.compile("[\x00-\x1f\x7f]")
+_CSV_SEPARATOR = re.compile(rb"[;,]")
 
 
 def _check_param(field: str, value: Any) -> None:

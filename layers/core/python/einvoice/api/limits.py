@@ -28,7 +28,7 @@ from einvoice.errors import BadRequestError, ErrorDetail
 MAX_BODY_BYTES = 10 * 1024 * 1024  #: request body (API Gateway REST payload limit): 413 above
 MAX_URL_BYTES = 8 * 1024  #: request line (path + query string): 414 above
 MAX_HEADER_BYTES = 10 * 1024  #: request line + header names and values (API Gateway: 10,240): 431 above
-MAX_QUERY_VALUE_CHARS = 1024  #: one query-string or path parameter value: 422 above
+MAX_QUERY_VALUE_CHARS = 256  #: one query-string or path parameter value: 422 above
 
 # --- JSON bodies ------------------------------------------------------------------------------------
 MAX_JSON_BYTES = 2 * 1024 * 1024  #: a JSON body (an invoice of MAX_INVOICE_LINES lines fits): 413 above

@@ -28,6 +28,7 @@ COMMON_ERRORS = {
     "431": "Request line and headers over the size limit",
     "500": "Internal error (the request id identifies the logged trace)",
     "503": "A dependency (directory, Step Functions, e-mail) is unavailable: retry later",
+    "504": "Timeout (API Gateway: the operation took longer than 29 seconds)",
 }
 PARAM_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
 
@@ -83,7 +84,7 @@ def _complete(op: dict[str, Any], route) -> None:
         op["security"] = [{"apiKey": []}]
         responses["403"] = {"description": "Missing or invalid API key (or a partner key on an account route)",
                             "content": ERROR_REF}
-    if "{" in route.path:
+    if "{" in route.path or route.content_types == ("application/json",):  # an id in the path or the body
         responses["404"] = {"description": "Not found (or another tenant's object)", "content": ERROR_REF}
     if route.method in ("POST", "PATCH", "PUT"):
         responses["409"] = {"description": "Conflict: duplicate, state forbids it, or Idempotency-Key reused "
@@ -91,9 +92,12 @@ def _complete(op: dict[str, Any], route) -> None:
     if route.content_types:
         responses["415"] = {"description": "Content type not accepted (see requestBody)", "content": ERROR_REF}
         if "requestBody" not in op:
+            from einvoice.routing import CSV
+
+            csv = {"type": "string", "minLength": 3, "pattern": "[;,]", "maxLength": limits.MAX_BODY_BYTES,
+                   "description": "CSV lines separated by ; or ,"}
             op["requestBody"] = {"required": True, "content": {
-                ctype: {"schema": {"type": "string", "format": "binary"} if ctype != "text/csv"
-                        else {"type": "string", "maxLength": limits.MAX_BODY_BYTES}}
+                ctype: {"schema": csv if route.content_types == CSV else {"type": "string", "format": "binary"}}
                 for ctype in route.content_types}}
     if route.idempotent:
         op.setdefault("parameters", []).append({

@@ -203,14 +203,28 @@ def validate_document(data: bytes, *, filename: str | None = None, settings: Set
 
 
 def parse_document(data: bytes):
-    """A CII / UBL / Factur-X (or ZUGFeRD 2.x) document into the EN 16931 model."""
-    if data[:5] == b"%PDF-":
-        from einvoice.invoicing.facturx import parse_pdf
+    """A CII / UBL / Factur-X (or ZUGFeRD 2.x) document into the EN 16931 model.
 
-        return parse_pdf(data)
-    from einvoice.invoicing.parse import parse_xml
+    A value the model refuses (a text with a control character, an amount written ``1E+50000000``
+    or with too many digits: ``einvoice.types``) is a 422 naming the business term's field."""
+    from pydantic import ValidationError
 
-    return parse_xml(data)
+    try:
+        if data[:5] == b"%PDF-":
+            from einvoice.invoicing.facturx import parse_pdf
+
+            return parse_pdf(data)
+        from einvoice.invoicing.parse import parse_xml
+
+        return parse_xml(data)
+    except ValidationError as exc:
+        details = [
+            ErrorDetail(err.get("msg", "invalid"), field=".".join(str(p) for p in err.get("loc", ())) or None,
+                        rule=err.get("type"))
+            for err in exc.errors()[:50]
+        ]
+        raise InvalidInputError(f"The document holds values outside the model's limits ({exc.title})",
+                                details) from None
 
 
 def convert_document(data: bytes, to: str) -> tuple[bytes, str, str]:
