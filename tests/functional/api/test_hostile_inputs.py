@@ -285,3 +285,30 @@ def test_conversion_of_a_huge_exponent_amount_is_refused(api, tenants):
     assert resp.status_code in (400, 422), (resp.status_code, resp.data[:300])
     assert_contract(resp, "1E+50000000")
     assert len(resp.data) < 10_000
+
+
+def test_a_draft_over_the_item_limit_is_413_and_nothing_is_stored(api, tenants, seller, aws):
+    from einvoice.adapters.aws.clients import client
+
+    body = _invoice(seller)
+    line = body["invoice"]["lines"][0]
+    body["invoice"]["lines"] = [dict(line, id=str(i), description="d" * 4000) for i in range(120)]
+    resp = api.post("/v1/invoices", json=body, headers={"x-api-key": tenants["a"].value})
+    assert resp.status_code == 413, resp.json
+    assert resp.json["details"][0]["rule"] == "DRAFT_SIZE"
+    items = client("dynamodb").scan(TableName=aws.settings.data_table)["Items"]
+    assert not [i for i in items if i["sk"]["S"].startswith("INVOICE#")]
+
+
+def test_a_malformed_code_is_422_and_burns_no_attempt():
+    """`123456\\n`, signs, spaces, non-ASCII digits: refused by the model before the domain counts an attempt."""
+    from pydantic import ValidationError
+
+    from einvoice.enrolment import otp
+    from einvoice.enrolment.models import OtpIn
+
+    for bad in ("123456\n", " 123456", "+12345", "12345６", "１２３４５６", "1234567", 123456, "12 345"):
+        with pytest.raises(ValidationError):
+            OtpIn.model_validate({"code": bad})
+        assert not otp.is_well_formed(bad)
+    assert OtpIn.model_validate({"code": "012345"}).code == "012345"

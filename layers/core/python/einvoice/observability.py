@@ -58,12 +58,12 @@ INTERNAL_MESSAGE = "internal error; the trace is logged with the request id"
 def failure_of(exc: BaseException) -> tuple[str, str, str]:
     """``(errorType, code, message)`` safe to show: the class name (ASL ``Retry``/``Catch`` match it),
     the error code and a short message. Messages are kept only for the platform's own errors."""
-    from einvoice.errors import DomainError
+    from einvoice.errors import DomainError, TransientError
 
     name = type(exc).__name__
     if isinstance(exc, DomainError):
         return name, exc.code, exc.message[:500]
-    if type(exc).__module__.startswith("einvoice."):
+    if isinstance(exc, TransientError) or type(exc).__module__.startswith("einvoice."):
         return name, name, str(exc)[:500]
     return name, name, INTERNAL_MESSAGE
 

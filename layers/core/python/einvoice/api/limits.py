@@ -51,7 +51,7 @@ MAX_FRACTION_DIGITS = 10  #: digits after the decimal point; exponent notation (
 # --- collections ------------------------------------------------------------------------------------
 MAX_INVOICE_LINES = 2000  #: BG-25 lines of one invoice
 MAX_LIST_ITEMS = 100  #: any other list of an invoice (notes, identifiers, allowances...)
-MAX_DRAFT_ITEM_BYTES = 380 * 1024  #: a stored draft (DynamoDB item limit 400 KB): 413 above
+MAX_DRAFT_ITEM_BYTES = 350 * 1024  #: a stored draft (DynamoDB item limit 400 KB, its idempotent answer too): 413
 
 # --- search -----------------------------------------------------------------------------------------
 MAX_SEARCH_CHARS = 100  #: ``name`` query of the company search
