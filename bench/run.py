@@ -15,6 +15,7 @@ ORDER = [
     ("companies_bench.py", ["--lines", "100000", "--no-search"]),
     ("companies_bench.py", ["--search-only", "--fake-index", "--lines", "100000", "--searches", "40"]),
     ("enrolment_bench.py", ["50"]),
+    ("hostile_bench.py", ["--rounds", "3"]),
 ]
 
 
