@@ -208,3 +208,11 @@ def test_a_malformed_code_is_422_and_burns_no_attempt():
             OtpIn.model_validate({"code": bad})
         assert not otp.is_well_formed(bad)
     assert OtpIn.model_validate({"code": "012345"}).code == "012345"
+
+
+def test_amounts_too_large_to_compute_are_422(api, tenants, seller):
+    body = _invoice(seller, **{"lines.0.quantity": "999999999999999.9999999999",
+                               "lines.0.netPrice": "999999999999999.9999999999"})
+    resp = api.post("/v1/invoices", json=body, headers={"x-api-key": tenants["a"].value})
+    assert resp.status_code == 422, resp.json
+    assert resp.json["details"][0]["rule"] == "AMOUNT_RANGE"

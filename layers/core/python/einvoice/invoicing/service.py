@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -50,6 +51,22 @@ def _model(invoice_json: Any):
         raise InvalidInputError("The invoice does not match the EN 16931 model", details) from None
 
 
+@contextmanager
+def _exact_arithmetic():
+    """Amounts within the model's digits can still multiply past what decimal computes exactly
+    (28 significant digits): that is the caller's input, a 422, not a crash."""
+    from decimal import DecimalException
+
+    try:
+        yield
+    except DecimalException:
+        raise InvalidInputError(
+            "The amounts are too large to be computed exactly (quantity x price must stay below 10^26)",
+            [ErrorDetail("amounts too large", field="invoice.lines", rule="AMOUNT_RANGE",
+                         message_fr="montants trop grands pour être calculés exactement")],
+        ) from None
+
+
 def _company_matches(company, invoice) -> list[ErrorDetail]:
     from einvoice.identifiers import normalize_identifier
     from einvoice.invoicing.model import SELF_BILLED_TYPE_CODES
@@ -82,8 +99,9 @@ def create_invoice(tenant: Tenant, body: InvoiceCreate, *, settings: Settings | 
     company = get_company(tenant, body.company_id, settings=s)
     if not company.sales_invoices and not company.purchase_invoices:
         raise InvalidInputError("The company has no invoicing option", [ErrorDetail("no option", field="companyId")])
-    invoice = calc.compute(_model(body.invoice))
-    details = _company_matches(company, invoice) + checks.check(invoice)
+    with _exact_arithmetic():
+        invoice = calc.compute(_model(body.invoice))
+        details = _company_matches(company, invoice) + checks.check(invoice)
     if details:
         raise InvalidInputError(f"The invoice breaks {len(details)} rule(s)", details)
     dup = checks.duplicate_key(invoice)
@@ -250,6 +268,7 @@ def convert_document(data: bytes, to: str) -> tuple[bytes, str, str]:
         raise InvalidInputError("to must be facturx, cii or ubl", [ErrorDetail(f"unknown format {to!r}", field="to")])
     _check_size(data)
     invoice = parse_document(data)
-    out = render_invoice(invoice, to, None)
+    with _exact_arithmetic():
+        out = render_invoice(invoice, to, None)
     ctype, ext = FORMATS[to]
     return out, ctype, f"{invoice.number}.{ext}".replace("/", "-")
