@@ -52,6 +52,7 @@ class LocalApi:
         self.api_id = api_id
         self._key_lookup = key_lookup
         self._key_cache: dict[str, tuple[float, str | None]] = {}
+        self._openapi: str | None = None
         self.table = [(route, fn, _compile(route.path)) for route, fn in routes()]
 
     # --- keys ------------------------------------------------------------------------------------
@@ -67,6 +68,8 @@ class LocalApi:
             from einvoice.accounts.service import key_id_for_value
 
             key_id = key_id_for_value(value)
+        if len(self._key_cache) >= 10_000:  # bounded: a flood of random keys must not grow the process
+            self._key_cache.clear()
         self._key_cache[value] = (time.monotonic(), key_id)
         return key_id
 
@@ -100,9 +103,11 @@ class LocalApi:
         if path.startswith("/_static/"):
             return _static(path.rsplit("/", 1)[-1])
         if path == "/openapi.json":
-            from einvoice.api.openapi import build_openapi
+            if self._openapi is None:  # built once: the document cannot change while the server runs
+                from einvoice.api.openapi import build_openapi
 
-            return Response(json.dumps(build_openapi(), indent=2), content_type="application/json")
+                self._openapi = json.dumps(build_openapi(), indent=2)
+            return Response(self._openapi, content_type="application/json")
         if path == "/_local/mail.json":
             return Response(json.dumps(mailbox.messages(), indent=2), content_type="application/json")
         if path == "/_local/mail":
