@@ -94,7 +94,7 @@ def _complete(op: dict[str, Any], route) -> None:
         if "requestBody" not in op:
             from einvoice.routing import CSV
 
-            csv = {"type": "string", "minLength": 3, "pattern": "[;,]", "maxLength": limits.MAX_BODY_BYTES,
+            csv = {"type": "string", "pattern": "[;,]", "maxLength": limits.MAX_BODY_BYTES,
                    "description": "CSV lines separated by ; or ,"}
             op["requestBody"] = {"required": True, "content": {
                 ctype: {"schema": csv if route.content_types == CSV else {"type": "string", "format": "binary"}}
