@@ -266,10 +266,8 @@ class ApiApp:
                 [ErrorDetail("unsupported content type", field="header.content-type", rule="CONTENT_TYPE",
                              extra={"accepted": list(route.content_types)})],
             )
-        if route.content_types == CSV and not _CSV_SEPARATOR.search(raw[:65536] if isinstance(raw, bytes)
-                                                                   else raw[:65536].encode()):
-            raise BadRequestError("The body is not a CSV file (no ; or , separator)",
-                                  [ErrorDetail("not CSV", field="body", rule="CSV_SHAPE")])
+        if route.content_types == CSV:
+            _check_csv_shape(raw if isinstance(raw, bytes) else raw.encode())
         if mtype == "application/json":
             value = limits.parse_json(raw)
             text = raw if isinstance(raw, str) else raw.decode("utf-8")
@@ -329,7 +327,19 @@ class ApiApp:
 
 
 _PARAM_CONTROLS = re.compile("[\x00-\x1f\x7f]")
-_CSV_SEPARATOR = re.compile(rb"[;,]")
+#: a CSV body: its first non-blank character is a separator, or is not "[" / "{" (JSON) and a separator
+#: follows (also the body's ``pattern`` in OpenAPI)
+CSV_PATTERN = "^\\s*([;,]|[^\\s\\[{][\\s\\S]*[;,])"
+_CSV_SHAPE = re.compile(rb"\s*(?:[;,]|[^\s\[{][\s\S]*?[;,])")
+
+
+def _check_csv_shape(raw: bytes) -> None:
+    head = raw[:65536]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if not _CSV_SHAPE.match(head):
+        raise BadRequestError("The body is not a CSV file (JSON, or no ; or , separator)",
+                              [ErrorDetail("not CSV", field="body", rule="CSV_SHAPE")])
 
 
 def _check_param(field: str, value: Any) -> None:

@@ -92,9 +92,10 @@ def _complete(op: dict[str, Any], route) -> None:
     if route.content_types:
         responses["415"] = {"description": "Content type not accepted (see requestBody)", "content": ERROR_REF}
         if "requestBody" not in op:
+            from einvoice.api.http import CSV_PATTERN
             from einvoice.routing import CSV
 
-            csv = {"type": "string", "pattern": "[;,]", "maxLength": limits.MAX_BODY_BYTES,
+            csv = {"type": "string", "pattern": CSV_PATTERN, "maxLength": limits.MAX_BODY_BYTES,
                    "description": "CSV lines separated by ; or ,"}
             op["requestBody"] = {"required": True, "content": {
                 ctype: {"schema": csv if route.content_types == CSV else {"type": "string", "format": "binary"}}
