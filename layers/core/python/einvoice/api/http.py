@@ -48,6 +48,8 @@ from einvoice.errors import (
 from einvoice.routing import CSV
 from einvoice.tenancy import Tenant
 
+INTERNAL_MESSAGE = "Internal error; quote the request id to the support"
+
 
 def error_body(code: str, message: str, details: list[dict] | None, request_id: str | None) -> dict[str, Any]:
     return {"code": code, "message": message, "details": details or [], "requestId": request_id}
@@ -123,7 +125,7 @@ class ApiApp:
 
                 log_exception("response does not match its model", ex, request_id=self.request_id(),
                               errors=[{"loc": e.get("loc"), "type": e.get("type")} for e in ex.errors()][:20])
-                return self._error(500, "InternalError", "Internal error; quote the request id to the support", [])
+                return self._error(500, "InternalError", INTERNAL_MESSAGE, [])
             return self._error(422, "ValidationError", "The request does not match the schema",
                                _details_from_validation(ex.errors()))
 
@@ -138,7 +140,7 @@ class ApiApp:
         @r.exception_handler(Exception)
         def _last_resort(ex: Exception):
             self.log_failure(ex)
-            return self._error(500, "InternalError", "Internal error; quote the request id to the support", [])
+            return self._error(500, "InternalError", INTERNAL_MESSAGE, [])
 
     # --- routing (delegates to Powertools) ---------------------------------------------------
     def get(self, path: str, **kw):
@@ -260,7 +262,8 @@ class ApiApp:
         mtype, params = limits.media_type(ctype)
         if not mtype:
             mtype = route.content_types[0]
-        if mtype not in route.content_types or params.get("charset", "utf-8") not in ("utf-8", "utf8"):
+        bad_charset = mtype == "application/json" and params.get("charset", "utf-8") not in ("utf-8", "utf8")
+        if mtype not in route.content_types or bad_charset:  # CSV imports detect their own encoding
             raise UnsupportedMediaTypeError(
                 f"Content type {ctype!r} is not accepted here; send {' or '.join(route.content_types)}",
                 [ErrorDetail("unsupported content type", field="header.content-type", rule="CONTENT_TYPE",
@@ -283,13 +286,13 @@ class ApiApp:
             return error_response(ex.http_status, ex.code, ex.message, [d.to_dict() for d in ex.details], request_id)
         except Exception as ex:  # noqa: BLE001 - last resort
             self.log_failure(ex)
-            return error_response(500, "InternalError", "Internal error; quote the request id to the support", [],
+            return error_response(500, "InternalError", INTERNAL_MESSAGE, [],
                                   request_id)
         try:
             return self.resolver.resolve(event, context)
         except Exception as ex:  # noqa: BLE001 - last resort (raised outside the route, e.g. serialising)
             self.log_failure(ex)
-            return error_response(500, "InternalError", "Internal error; quote the request id to the support", [],
+            return error_response(500, "InternalError", INTERNAL_MESSAGE, [],
                                   request_id)
         finally:
             self._parsed = None
@@ -319,7 +322,7 @@ class ApiApp:
             except Exception as ex:  # noqa: BLE001 - instrumentation itself failed: still the error body
                 self.log_failure(ex)
                 request_id = ((event or {}).get("requestContext") or {}).get("requestId") if isinstance(event, dict) else None
-                return error_response(500, "InternalError", "Internal error; quote the request id to the support",
+                return error_response(500, "InternalError", INTERNAL_MESSAGE,
                                       [], request_id)
 
         lambda_handler.app = self  # type: ignore[attr-defined]
