@@ -216,3 +216,13 @@ def test_amounts_too_large_to_compute_are_422(api, tenants, seller):
     resp = api.post("/v1/invoices", json=body, headers={"x-api-key": tenants["a"].value})
     assert resp.status_code == 422, resp.json
     assert resp.json["details"][0]["rule"] == "AMOUNT_RANGE"
+
+
+def test_csv_imports_keep_their_own_encoding_but_refuse_json(api, tenants):
+    headers = {"x-api-key": tenants["a"].value, "content-type": "text/csv; charset=windows-1252"}
+    csv = "SIREN;641989900;1-10;1;0;1;0;société\n".encode("cp1252")
+    assert api.post("/v1/companies/imports?header=false", data=csv, headers=headers).status_code == 202
+    for body in (b'[["SIREN", "641989900"]]', b'{"identifier": "641989900"}', b"null", b"   "):
+        resp = api.post("/v1/companies/imports?header=false", data=body, headers=headers)
+        assert resp.status_code == 400, (body, resp.json)
+        assert_contract(resp, "csv shape")
