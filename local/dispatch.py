@@ -13,8 +13,9 @@ runtime builds (``{"errorType": <class name>, "errorMessage", "requestId", "stac
 stack from ``traceback.extract_tb`` as the runtime does), so ASL ``Retry``/``Catch`` match real
 error names and the history holds what it holds on AWS (task handlers leave ``stackTrace`` empty:
 ``einvoice.observability.task_handler``). Like Lambda, one execution environment serves one
-invocation at a time: calls of the same function are serialised (another function runs in
-parallel). These patches touch moto internals: moto is pinned, and
+request at a time: HTTP calls of the same function are serialised (the Powertools resolver keeps the
+current event on the app instance); task invocations (a Map's iterations) still run in parallel,
+their handlers keep no per-request state on shared objects. These patches touch moto internals: moto is pinned, and
 ``tests/functional/test_dispatch_contract.py`` fails loudly if an upgrade breaks them.
 """
 
@@ -111,8 +112,7 @@ def _invoke_bytes(name: str, body: Any, response_headers: dict) -> bytes:
     invocations.append((name, "invoke"))
     context = LambdaContext(name)
     try:
-        with _environment(name):
-            result = handler(event, context)
+        result = handler(event, context)
     except Exception as exc:  # noqa: BLE001 - reported to the caller the way the Python runtime does
         response_headers["x-amz-function-error"] = "Unhandled"
         return json.dumps(runtime_error_payload(exc, context.aws_request_id)).encode()
