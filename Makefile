@@ -11,7 +11,7 @@ export CDK_DISABLE_VERSION_CHECK := true
 export OMP_THREAD_LIMIT := 1
 PYTEST_ARGS ?=
 
-.PHONY: help install run test test-unit test-functional test-infra test-conformance test-e2e package synth deploy diff destroy bench openapi lint format lock clean
+.PHONY: help install run test test-unit test-functional test-infra test-conformance test-e2e package synth deploy diff destroy bench fuzz openapi lint format lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,10 @@ destroy: install ## Delete the stack (tables, buckets and archives are retained)
 
 bench: install ## Benchmarks: handler import times, validation, generation, import, search
 	$(PY) bench/run.py
+
+fuzz: install ## Longer schemathesis campaign on a local platform (FUZZ_SECONDS=1800 FUZZ_EXAMPLES=200 FUZZ_SEED=random)
+	EINVOICE_FUZZ_SECONDS=$${FUZZ_SECONDS:-1800} EINVOICE_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} \
+	EINVOICE_FUZZ_SEED=$${FUZZ_SEED:-random} $(PY) -m pytest tests/e2e/test_schemathesis.py -s $(PYTEST_ARGS)
 
 openapi: install ## Regenerate docs/openapi.json from the handlers
 	$(PY) -m einvoice.api.openapi docs/openapi.json

@@ -19,6 +19,7 @@ ORDER = [
     ("enrolment_bench.py", ["50"]),
     ("lifecycle_bench.py", ["--repeat", "200"]),
     ("ocr_bench.py", ["--scans", "20"]),
+    ("hostile_bench.py", ["--rounds", "3"]),
 ]
 
 

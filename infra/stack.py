@@ -49,6 +49,7 @@ from aws_cdk import (
 )
 from constructs import Construct
 
+from einvoice.api.gateway import GATEWAY_RESPONSES, body_template
 from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, TABLES
 from einvoice.routes import FUNCTIONS, STATE_MACHINES
 from einvoice.routing import Function
@@ -484,6 +485,13 @@ class EInvoiceStack(cdk.Stack):
             endpoint_types=[apigw.EndpointType.REGIONAL],
         )
         self.api.add_request_validator("BodyValidator", validate_request_body=False, validate_request_parameters=True)
+        for response_type, (status, code) in GATEWAY_RESPONSES.items():  # API Gateway's own answers: the error body
+            self.api.add_gateway_response(
+                f"Gw{''.join(p.title() for p in response_type.split('_'))}",
+                type=apigw.ResponseType.of(response_type),
+                status_code=status,
+                templates={"application/json": body_template(code)},
+            )
         for fn in FUNCTIONS:
             for route in fn.routes:
                 resource = self.api.root.resource_for_path(route.path)

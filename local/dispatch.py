@@ -8,9 +8,14 @@ project's handlers in this interpreter:
 2. ``LambdaFunction.invoke`` -- event sources that call the function object directly
    (S3 notifications, SQS and DynamoDB-stream mappings); needs the function created in moto.
 
-A handler exception becomes ``x-amz-function-error: Unhandled`` with
-``{"errorType": <class name>, "errorMessage": ...}``, so ASL ``Retry``/``Catch`` match real
-error names. These patches touch moto internals: moto is pinned, and
+A handler exception becomes ``x-amz-function-error: Unhandled`` with the payload the Python
+runtime builds (``{"errorType": <class name>, "errorMessage", "requestId", "stackTrace"}``, the
+stack from ``traceback.extract_tb`` as the runtime does), so ASL ``Retry``/``Catch`` match real
+error names and the history holds what it holds on AWS (task handlers leave ``stackTrace`` empty:
+``einvoice.observability.task_handler``). Like Lambda, one execution environment serves one
+request at a time: HTTP calls of the same function are serialised (the Powertools resolver keeps the
+current event on the app instance); task invocations (a Map's iterations) still run in parallel,
+their handlers keep no per-request state on shared objects. These patches touch moto internals: moto is pinned, and
 ``tests/functional/test_dispatch_contract.py`` fails loudly if an upgrade breaks them.
 """
 
@@ -28,6 +33,7 @@ Handler = Callable[[Any, Any], Any]
 
 _handlers: dict[str, Handler] = {}
 _lock = threading.Lock()
+_environments: dict[str, threading.RLock] = {}  # one "execution environment" per function
 _installed = False
 invocations: list[tuple[str, str]] = []  # (function name, invocation type) for tests and the local UI
 
@@ -96,7 +102,13 @@ def call(name: str, event: Any) -> Any:
     if handler is None:
         raise KeyError(f"no local handler registered for Lambda function {name!r}")
     invocations.append((name, "RequestResponse"))
-    return handler(event, LambdaContext(name))
+    with _environment(name):
+        return handler(event, LambdaContext(name))
+
+
+def _environment(name: str) -> threading.RLock:
+    with _lock:
+        return _environments.setdefault(name, threading.RLock())
 
 
 def _invoke_bytes(name: str, body: Any, response_headers: dict) -> bytes:
@@ -110,18 +122,25 @@ def _invoke_bytes(name: str, body: Any, response_headers: dict) -> bytes:
         body = body.decode()
     event = json.loads(body) if body else {}
     invocations.append((name, "invoke"))
+    context = LambdaContext(name)
     try:
-        result = handler(event, LambdaContext(name))
-    except Exception as exc:  # noqa: BLE001 - reported to the caller the way Lambda does
+        result = handler(event, context)
+    except Exception as exc:  # noqa: BLE001 - reported to the caller the way the Python runtime does
         response_headers["x-amz-function-error"] = "Unhandled"
-        return json.dumps(
-            {
-                "errorType": type(exc).__name__,
-                "errorMessage": str(exc),
-                "stackTrace": traceback.format_exception(exc)[-5:],
-            }
-        ).encode()
+        return json.dumps(runtime_error_payload(exc, context.aws_request_id)).encode()
     return json.dumps(result, default=str).encode()
+
+
+def runtime_error_payload(exc: BaseException, request_id: str) -> dict[str, Any]:
+    """The error document of the Lambda Python runtime (``bootstrap.build_fault_result``): the
+    class name, ``str(exc)`` and ``traceback.extract_tb`` of the raised error."""
+    from einvoice.observability import restore_frames
+
+    try:
+        frames = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+    finally:
+        restore_frames()  # the real runtime keeps the limit until the next invocation starts
+    return {"errorMessage": str(exc), "errorType": type(exc).__name__, "requestId": request_id, "stackTrace": frames}
 
 
 def install() -> None:

@@ -97,7 +97,7 @@ class LocalPlatform:
         from einvoice.settings import reset_settings
         from local import dispatch, mailbox
         from local.bootstrap import bootstrap
-        from local.server import LocalApi
+        from local.server import JsonErrorRequestHandler, LocalApi
 
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self.moto.start()
@@ -129,7 +129,8 @@ class LocalPlatform:
         self.keys = self.seed()
 
         self.api = LocalApi(api_id=booted.rest_api_id, access_log=not self.quiet)
-        self.http = make_server(self.host, self.api_port, self.api, threaded=True)
+        self.http = make_server(self.host, self.api_port, self.api, threaded=True,
+                                request_handler=JsonErrorRequestHandler)
         self.api_port = self.http.server_address[1]
         self.thread = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
         self.thread.start()

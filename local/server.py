@@ -1,8 +1,19 @@
 """The local REST API: API Gateway (REST v1, Lambda proxy) emulated on loopback.
 
 Routes come from the manifest (``einvoice.routes``). Every route except ``auth="none"`` ones
-requires a valid ``x-api-key`` (403 ``{"message": "Forbidden"}`` otherwise, as API Gateway
-answers); the key's id goes into ``requestContext.identity.apiKeyId`` as in AWS.
+requires a valid ``x-api-key``; the key's id goes into ``requestContext.identity.apiKeyId`` as in AWS.
+
+What API Gateway answers itself is answered here the same way, with the bodies the stack's Gateway
+Responses configure (``infra/stack.py``, ``GATEWAY_RESPONSES``), i.e. the one error body
+``{"code", "message", "details", "requestId"}``:
+
+* 403 ``Forbidden`` (missing or unknown key), 403 ``MissingAuthenticationToken`` (unknown route or method);
+* 413 ``PayloadTooLarge`` above ``limits.MAX_BODY_BYTES`` (the body is not read);
+* 414 ``UriTooLong`` above ``limits.MAX_URL_BYTES``, 431 ``HeadersTooLarge`` above ``limits.MAX_HEADER_BYTES``
+  (and malformed HTTP: ``JsonErrorRequestHandler`` replaces the HTML error pages of ``http.server``);
+* a failed integration (the handler raised or returned garbage, which ``ApiApp`` prevents) is a
+  500 ``InternalError`` (API Gateway's INTEGRATION_FAILURE response, configured to the same body).
+
 Also serves ``/docs`` (Swagger UI, offline), ``/openapi.json`` and the local mailbox.
 """
 
@@ -17,8 +28,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
+from einvoice.api import limits
+from einvoice.api.http import error_body
 from local import dispatch, mailbox
 
 BINARY_TYPES = ("application/pdf", "application/octet-stream", "image/", "multipart/form-data", "application/zip")
@@ -38,6 +52,7 @@ class LocalApi:
         self.api_id = api_id
         self._key_lookup = key_lookup
         self._key_cache: dict[str, tuple[float, str | None]] = {}
+        self._openapi: str | None = None
         self.table = [(route, fn, _compile(route.path)) for route, fn in routes()]
 
     # --- keys ------------------------------------------------------------------------------------
@@ -53,29 +68,46 @@ class LocalApi:
             from einvoice.accounts.service import key_id_for_value
 
             key_id = key_id_for_value(value)
+        if len(self._key_cache) >= 10_000:  # bounded: a flood of random keys must not grow the process
+            self._key_cache.clear()
         self._key_cache[value] = (time.monotonic(), key_id)
         return key_id
 
     # --- WSGI --------------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)
+        request.max_content_length = None  # checked in handle() (413 in the error body)
         t0 = time.perf_counter()
-        response = self.handle(request)
+        try:
+            response = self.handle(request)
+        except Exception:  # noqa: BLE001 - the emulated API Gateway never answers an HTML 500
+            import traceback
+
+            traceback.print_exc()
+            response = _error(500, "InternalError", "Internal server error")
+        finally:
+            if (request.content_length or 0) > _TRIM_ABOVE:
+                _release_memory()
         if self.access_log:
             ms = (time.perf_counter() - t0) * 1000
             print(f"{request.method} {request.full_path.rstrip('?')} -> {response.status_code} ({ms:.0f} ms)", flush=True)
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
+        gateway_error = _gateway_limits(request)
+        if gateway_error is not None:
+            return gateway_error
         path = request.path
         if path in ("/", "/docs", "/docs/"):
             return Response(_swagger_html(), content_type="text/html; charset=utf-8")
         if path.startswith("/_static/"):
             return _static(path.rsplit("/", 1)[-1])
         if path == "/openapi.json":
-            from einvoice.api.openapi import build_openapi
+            if self._openapi is None:  # built once: the document cannot change while the server runs
+                from einvoice.api.openapi import build_openapi
 
-            return Response(json.dumps(build_openapi(), indent=2), content_type="application/json")
+                self._openapi = json.dumps(build_openapi(), indent=2)
+            return Response(self._openapi, content_type="application/json")
         if path == "/_local/mail.json":
             return Response(json.dumps(mailbox.messages(), indent=2), content_type="application/json")
         if path == "/_local/mail":
@@ -89,19 +121,19 @@ class LocalApi:
                 value = request.headers.get("x-api-key")
                 key_id = self.key_id(value)
                 if key_id is None:
-                    return _json(403, {"message": "Forbidden"})
+                    return _error(403, "Forbidden", "Forbidden")
                 identity.update({"apiKey": value, "apiKeyId": key_id})
             event = self.event(request, route, m.groupdict(), identity)
             try:
                 result = dispatch.call(fn.name, event)
-            except Exception:  # noqa: BLE001 - API Gateway answers 502 when the integration fails
+                return _to_response(result)
+            except Exception:  # noqa: BLE001 - integration failure: the configured Gateway Response
                 import traceback
 
                 traceback.print_exc()
-                return _json(502, {"message": "Internal server error"})
-            return _to_response(result)
+                return _error(500, "InternalError", "Internal server error", event["requestContext"]["requestId"])
         # API Gateway REST answers unknown routes/methods with 403 "Missing Authentication Token"
-        return _json(403, {"message": "Missing Authentication Token"})
+        return _error(403, "MissingAuthenticationToken", "Missing Authentication Token")
 
     def event(self, request: Request, route, path_params: dict[str, str], identity: dict[str, Any]) -> dict[str, Any]:
         raw = request.get_data()
@@ -156,7 +188,72 @@ def _json(status: int, payload: Any) -> Response:
     return Response(json.dumps(payload), status=status, content_type="application/json")
 
 
+def _error(status: int, code: str, message: str, request_id: str | None = None) -> Response:
+    """An answer of API Gateway itself, with the body its Gateway Responses are configured to."""
+    return _json(status, error_body(code, message, [], request_id or str(uuid.uuid4())))
+
+
+_TRIM_ABOVE = 256 * 1024
+
+
+def _release_memory() -> None:
+    """Give freed heap back to the system after a large request (glibc keeps it in its arenas
+    otherwise, and a threaded server grows to its peak for good)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _gateway_limits(request: Request) -> Response | None:
+    """What API Gateway refuses before any integration runs (limits in ``einvoice.api.limits``)."""
+    url_bytes = len(request.environ.get("RAW_URI") or request.full_path)
+    if url_bytes > limits.MAX_URL_BYTES:
+        return _error(414, "UriTooLong", f"The URL is limited to {limits.MAX_URL_BYTES} bytes")
+    header_bytes = url_bytes + sum(len(k) + len(v) + 4 for k, v in request.headers.items())
+    if header_bytes > limits.MAX_HEADER_BYTES:
+        return _error(431, "HeadersTooLarge", f"Request line and headers are limited to {limits.MAX_HEADER_BYTES} bytes")
+    length = request.content_length
+    if length is not None and length > limits.MAX_BODY_BYTES:
+        return _error(413, "PayloadTooLarge", f"The request body is limited to {limits.MAX_BODY_BYTES} bytes")
+    if length is None and request.headers.get("transfer-encoding", "").lower() == "chunked":
+        data = request.stream.read(limits.MAX_BODY_BYTES + 1)
+        if len(data) > limits.MAX_BODY_BYTES:
+            return _error(413, "PayloadTooLarge", f"The request body is limited to {limits.MAX_BODY_BYTES} bytes")
+        request._cached_data = data  # werkzeug's cache of get_data()
+    return None
+
+
+class JsonErrorRequestHandler(WSGIRequestHandler):
+    """``http.server`` answers malformed requests (request line over 64 KB, too many or too long
+    headers, bad syntax) with an HTML page: this one answers with the error body instead."""
+
+    _CODES = {400: "BadRequest", 408: "RequestTimeout", 414: "UriTooLong", 431: "HeadersTooLarge",
+              501: "NotImplemented", 505: "HttpVersionNotSupported"}
+
+    def send_error(self, code, message=None, explain=None):  # noqa: D401 - http.server API
+        body = json.dumps(error_body(self._CODES.get(code, "BadRequest"), message or self.responses.get(code, ("",))[0],
+                                     [], str(uuid.uuid4()))).encode()
+        try:
+            self.log_error("code %d, message %s", code, message)
+        except Exception:  # noqa: BLE001 - logging must not break the answer
+            pass
+        self.send_response(code, message)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
+
 def _to_response(result: dict[str, Any]) -> Response:
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode", 200), int):
+        raise ValueError("malformed Lambda proxy response")
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
     resp = Response(data, status=int(result.get("statusCode", 200)))
@@ -179,7 +276,7 @@ def _swagger_dir() -> Path:
 def _static(name: str) -> Response:
     allowed = {"swagger-ui-bundle.min.js": "application/javascript", "swagger-ui.min.css": "text/css"}
     if name not in allowed:
-        return _json(404, {"message": "Not Found"})
+        return _error(404, "NotFound", "Not Found")
     return Response((_swagger_dir() / name).read_bytes(), content_type=allowed[name])
 
 

@@ -11,8 +11,7 @@ app = ApiApp()
 
 @app.post("/v1/companies")
 def create_company(body: CompanyIn) -> Response[CompanyOut]:
-    company = service.create_company(app.tenant(), body, idempotency_key=app.header("Idempotency-Key"))
-    return app.model_response(201, company)
+    return app.idempotent(lambda: app.model_response(201, service.create_company(app.tenant(), body)))
 
 
 lambda_handler = app.lambda_handler

@@ -11,9 +11,12 @@ app = ApiApp()
 
 @app.post("/v1/enrolments")
 def start_enrolment(body: EnrolmentCreate) -> Response[EnrolmentAccepted]:
-    out = service.start_enrolment(app.tenant(), body.company_ids, body.signatory_dict(), body.accept_terms,
-                                  request_id=app.request_id())
-    return app.model_response(202, EnrolmentAccepted.model_validate(out))
+    def start():
+        out = service.start_enrolment(app.tenant(), body.company_ids, body.signatory_dict(), body.accept_terms,
+                                      request_id=app.request_id())
+        return app.model_response(202, EnrolmentAccepted.model_validate(out))
+
+    return app.idempotent(start)
 
 
 lambda_handler = app.lambda_handler

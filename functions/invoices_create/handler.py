@@ -11,7 +11,7 @@ app = ApiApp()
 
 @app.post("/v1/invoices")
 def create_invoice(body: InvoiceCreate) -> Response[InvoiceOut]:
-    return app.model_response(201, service.create_invoice(app.tenant(), body))
+    return app.idempotent(lambda: app.model_response(201, service.create_invoice(app.tenant(), body)))
 
 
 lambda_handler = app.lambda_handler

@@ -54,10 +54,19 @@ def running_platform(tmp_path_factory, env_extra: dict[str, str] | None = None) 
     else:
         proc.kill()
         pytest.fail(f"the platform was not ready in time:\n{log.read_text()[-3000:]}")
-    yield {"base": base, "aws": f"http://127.0.0.1:{aws_port}", "proc": proc, "log": log}
-    proc.send_signal(signal.SIGINT)
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("the platform did not stop on Ctrl-C")
+        yield {"base": base, "aws": f"http://127.0.0.1:{aws_port}", "proc": proc, "log": log, "pid": proc.pid}
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("the platform did not stop on Ctrl-C")
+
+
+@contextmanager
+def local_platform(tmp_path_factory, keys: tuple[str, ...]) -> Iterator[dict]:
+    """The platform with these demo keys (``running_platform`` with ``EINVOICE_DEMO_API_KEYS``)."""
+    with running_platform(tmp_path_factory, {"EINVOICE_DEMO_API_KEYS": ",".join(keys)}) as started:
+        yield started

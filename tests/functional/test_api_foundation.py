@@ -13,7 +13,8 @@ def test_missing_or_unknown_key_is_403_like_api_gateway(api, tenants):
     assert api.get("/v1/me").status_code == 403
     resp = api.get("/v1/me", headers={"x-api-key": "not-a-key-0000000000000000"})
     assert resp.status_code == 403
-    assert resp.json == {"message": "Forbidden"}
+    assert resp.json["code"] == "Forbidden" and resp.json["message"] == "Forbidden"
+    assert set(resp.json) == {"code", "message", "details", "requestId"} and resp.json["requestId"]
 
 
 def test_me_returns_the_tenant_behind_each_key(api, tenants):
@@ -30,6 +31,7 @@ def test_unknown_route_is_403_missing_authentication_token(api):
     resp = api.get("/v1/does-not-exist")
     assert resp.status_code == 403
     assert resp.json["message"] == "Missing Authentication Token"
+    assert resp.json["code"] == "MissingAuthenticationToken" and resp.json["details"] == []
 
 
 def test_partner_level_key_has_partner_scope(api, aws):

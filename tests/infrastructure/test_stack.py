@@ -194,3 +194,18 @@ def test_only_sealing_functions_may_sign_with_the_seal_key(synthesized):
         variables = props["Environment"]["Variables"]
         assert variables["EINVOICE_SEAL_KEY_ID"] == {"Fn::GetAtt": [key_id, "Arn"]}
         assert variables["EINVOICE_SEAL_CERTIFICATE_PARAMETER"] == "/einvoice/test/seal/certificate-chain"
+def test_api_gateway_own_answers_carry_the_error_body(synthesized):
+    """403 (key, route), 413, 429, integration failures...: Gateway Responses with the one error body."""
+    from einvoice.api.gateway import GATEWAY_RESPONSES
+
+    resources = _resources(synthesized["template"]["Resources"], "AWS::ApiGateway::GatewayResponse")
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in resources.values()}
+    assert set(responses) == set(GATEWAY_RESPONSES)
+    for kind in ("MISSING_AUTHENTICATION_TOKEN", "INVALID_API_KEY", "REQUEST_TOO_LARGE", "THROTTLED",
+                 "INTEGRATION_FAILURE", "DEFAULT_5XX"):
+        props = responses[kind]
+        body = props["ResponseTemplates"]["application/json"]
+        for key in ('"code"', '"message"', '"details"', '"requestId"', "$context.requestId"):
+            assert key in body, (kind, body)
+    assert responses["DEFAULT_5XX"]["StatusCode"] == "500", "no bare 502 from API Gateway"
+    assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"

@@ -167,7 +167,7 @@ def test_partner_key_without_account_is_forbidden(env, tenant):
         service.create_company(partner, body(ACTIVE))
 
 
-# --- uniqueness / idempotency ---------------------------------------------------------------------------
+# --- uniqueness (idempotent retries: tests/functional/api/test_idempotency.py) ---------------------------------------------------------------------------
 
 
 def test_second_creation_of_same_identifier_is_409(env, tenant, directory):
@@ -179,18 +179,6 @@ def test_second_creation_of_same_identifier_is_409(env, tenant, directory):
     # same body without a key: still 409 (the rule)
     with pytest.raises(ConflictError):
         service.create_company(tenant, body(ACTIVE), directory=directory)
-    assert _count_companies(env, tenant) == 1
-
-
-def test_retry_with_idempotency_key_returns_same_company(env, tenant, directory):
-    first = service.create_company(tenant, body(ACTIVE), idempotency_key="k-1", directory=directory)
-    again = service.create_company(tenant, body(ACTIVE), idempotency_key="k-1", directory=directory)
-    assert again.to_json() == first.to_json()
-    with pytest.raises(ConflictError) as exc:  # same key, different body
-        service.create_company(tenant, body(ACTIVE, employees="1-10"), idempotency_key="k-1", directory=directory)
-    assert exc.value.details[0].field == "Idempotency-Key"
-    with pytest.raises(ConflictError):  # other key: a second creation
-        service.create_company(tenant, body(ACTIVE), idempotency_key="k-2", directory=directory)
     assert _count_companies(env, tenant) == 1
 
 

@@ -63,7 +63,10 @@ def test_mass_enrolment_of_50_through_the_local_api(api, tenants, aws):
     # another tenant cannot see it
     assert api.get(f"/v1/enrolments/{eid}", headers={"x-api-key": tenants["b"].value}).status_code == 404
     wrong = api.post(f"/v1/enrolments/{eid}/otp", json={"code": "12345"}, headers=key)
-    assert wrong.status_code == 422 and wrong.json["details"][0]["field"] == "code"
+    assert wrong.status_code == 422 and wrong.json["details"][0]["field"] == "body.code"
+    trailing = api.post(f"/v1/enrolments/{eid}/otp", json={"code": _code(eid) + "\n"}, headers=key)
+    assert trailing.status_code == 422, "a code with a trailing newline is malformed"
+    assert api.get(f"/v1/enrolments/{eid}", headers=key).json["otp"]["remainingAttempts"] == 5, "no attempt burnt"
     t0 = time.monotonic()
     ok = api.post(f"/v1/enrolments/{eid}/otp", json={"code": _code(eid)}, headers=key)
     assert ok.status_code == 200, ok.json

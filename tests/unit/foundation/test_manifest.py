@@ -70,3 +70,39 @@ def test_manifest_is_complete_whatever_module_is_imported_first():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[:2] == ["True", "True"]
     assert int(out[2]) == len(FUNCTIONS)
+
+
+def test_openapi_document_is_valid_and_publishes_the_typed_invoice():
+    from openapi_spec_validator import validate
+
+    spec = build_openapi()
+    validate(spec)
+    body = spec["paths"]["/v1/invoices"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    create = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert create["properties"]["invoice"]["$ref"].endswith("/Invoice")
+    invoice = spec["components"]["schemas"]["Invoice"]
+    assert invoice.get("additionalProperties") is False
+    assert invoice["properties"]["number"]["description"].startswith("BT-1 ")
+    assert invoice["properties"]["lines"]["maxItems"] == 2000
+    line = spec["components"]["schemas"]["InvoiceLine"]
+    assert "BT-129" in line["properties"]["quantity"]["description"]
+    assert {"maxLength", "pattern"} <= set(spec["components"]["schemas"]["Seller"]["properties"]["name"])
+
+
+def test_openapi_declares_the_error_statuses_content_types_and_idempotency():
+    spec = build_openapi()
+    for route, _fn in routes():
+        op = spec["paths"][route.path][route.method.lower()]
+        statuses = set(op["responses"])
+        assert {"400", "413", "414", "422", "429", "431", "500"} <= statuses, route
+        assert str(route.status) in statuses
+        for status, response in op["responses"].items():
+            if int(status) >= 400:
+                assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+        if route.content_types:
+            assert "415" in statuses and set(op["requestBody"]["content"]) == set(route.content_types)
+        headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+        assert ("Idempotency-Key" in headers) is route.idempotent
+    creates = {(r.method, r.path) for r, _ in routes() if r.idempotent}
+    assert creates == {("POST", "/v1/companies"), ("POST", "/v1/companies/imports"), ("POST", "/v1/enrolments"),
+                       ("POST", "/v1/invoices")}

@@ -84,6 +84,26 @@ class PayloadTooLargeError(DomainError):
     http_status = 413
 
 
+class UnsupportedMediaTypeError(DomainError):
+    """The body's content type is not one the route accepts (the route's ``content_types``)."""
+
+    code = "UnsupportedMediaType"
+    http_status = 415
+
+
+class IdempotencyKeyConflictError(ConflictError):
+    """The ``Idempotency-Key`` was already used with another body (or is still being processed)."""
+
+    code = "IdempotencyKeyConflict"
+
+
+class InternalError(DomainError):
+    """Last resort: an unexpected failure (the trace is logged with the request id, never returned)."""
+
+    code = "InternalError"
+    http_status = 500
+
+
 class UpstreamUnavailableError(DomainError):
     """A dependency (directory, another platform) is down: never guess, answer 503."""
 

@@ -18,6 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: request body media types of the routes (``Route.content_types``)
+JSON = ("application/json",)
+CSV = ("text/csv", "text/plain", "application/octet-stream")
+DOCUMENTS = ("application/xml", "text/xml", "application/pdf")
+
 
 @dataclass(frozen=True)
 class Route:
@@ -26,6 +31,12 @@ class Route:
     auth: str = "api_key"  # "api_key" | "none"
     summary: str = ""
     binary: bool = False  # the response may be a binary document (PDF)
+    # Request body media types the route accepts (first = assumed when the header is absent); any
+    # other is a 415 before the handler runs. Empty: the route reads no body.
+    content_types: tuple[str, ...] = ()
+    # Create route: Powertools idempotency on the Idempotency-Key header (documented in OpenAPI)
+    idempotent: bool = False
+    status: int = 200  # the success status (201 created, 202 accepted)
 
 
 @dataclass(frozen=True)

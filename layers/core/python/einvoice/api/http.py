@@ -1,40 +1,112 @@
-"""One HTTP app per Lambda, mapping domain errors to one error body.
+"""One HTTP app per Lambda: limits checked first, one error body for every failure.
 
-Error body (every 4xx/5xx): ``{"code", "message", "details": [...], "requestId"}``.
-Validation errors are 422 with the field path in ``details[].field``.
+Error body (every 4xx/5xx, also for failures nobody foresaw)::
+
+    {"code": "ValidationError", "message": "...", "details": [{"field", "rule", "message", "messageFr"}],
+     "requestId": "..."}
+
+Order of work for each request (``ApiApp.resolve``, the Lambda entry point):
+
+1. the gate (``einvoice.api.limits``): body size (413), query/path parameter length and control
+   characters (422), the content type against the manifest route's ``content_types`` (415, also
+   multipart without a boundary), JSON decoding with depth / number limits (400);
+2. Powertools validation of the Pydantic models (422 with the field path);
+3. the handler; domain errors (``einvoice.errors``) map to their status once, here;
+4. anything else is the last resort: 500 ``InternalError``, the trace logged with the request id,
+   never returned (no exception ever leaves the Lambda, so API Gateway never answers 502).
 
 Usage in ``functions/<name>/handler.py``::
 
     from einvoice.api.http import ApiApp
     app = ApiApp()
 
-    @app.get("/v1/me")
-    def me() -> MeOut:
-        return service.me(app.tenant())
+    @app.post("/v1/things")
+    def create_thing(body: ThingIn) -> Response[ThingOut]:
+        return app.idempotent(lambda: app.model_response(201, service.create(app.tenant(), body)))
 
     lambda_handler = app.lambda_handler
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import re
 from typing import Any, Callable
+from urllib.parse import quote
 
-from einvoice.errors import DomainError, ErrorDetail
+from einvoice.api import limits
+from einvoice.errors import (
+    BadRequestError,
+    DomainError,
+    ErrorDetail,
+    InvalidInputError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+)
+from einvoice.routing import CSV
 from einvoice.tenancy import Tenant
+
+INTERNAL_MESSAGE = "Internal error; quote the request id to the support"
 
 
 def error_body(code: str, message: str, details: list[dict] | None, request_id: str | None) -> dict[str, Any]:
     return {"code": code, "message": message, "details": details or [], "requestId": request_id}
 
 
+def error_response(status: int, code: str, message: str, details: list[dict] | None,
+                   request_id: str | None) -> dict[str, Any]:
+    """A Lambda proxy answer carrying the error body (for paths outside the Powertools resolver)."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(error_body(code, message, details, request_id)),
+        "isBase64Encoded": False,
+    }
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the RFC 6266 / 5987 ``filename*`` (never raw input)."""
+    name = "".join(ch for ch in filename if ch.isprintable() and ch not in "\\/\"") or "document"
+    name = name[:150]
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _route_of(method: str | None, resource: str | None):
+    from einvoice.routes import routes
+
+    for route, _fn in routes():
+        if route.method == method and route.path == resource:
+            return route
+    return None
+
+
+def _details_from_validation(errors) -> list[dict]:
+    details = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        msg = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown field"
+        elif err.get("type") == "missing":
+            msg = "required"
+        details.append(ErrorDetail(msg, field=".".join(loc) or None, rule=err.get("type")).to_dict())
+    return details
+
+
 class ApiApp:
     def __init__(self, *, tenant_resolver: Callable[[str | None], Tenant] | None = None) -> None:
         from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-        from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+        from aws_lambda_powertools.event_handler.openapi.exceptions import (
+            RequestUnsupportedContentType,
+            RequestValidationError,
+        )
 
-        self.resolver = APIGatewayRestResolver(enable_validation=True)
+        self.resolver = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=self._json_body)
         self._tenant_resolver = tenant_resolver
+        self._parsed: tuple[str, Any] | None = None
         r = self.resolver
 
         @r.exception_handler(DomainError)
@@ -47,15 +119,28 @@ class ApiApp:
 
         @r.exception_handler(RequestValidationError)
         def _validation(ex: RequestValidationError):
-            details = []
-            for err in ex.errors():
-                loc = [str(p) for p in err.get("loc", ())]
-                details.append(ErrorDetail(err.get("msg", "invalid"), field=".".join(loc) or None).to_dict())
-            return self._error(422, "ValidationError", "The request does not match the schema", details)
+            if any(tuple(err.get("loc", ()))[:1] == ("response",) for err in ex.errors()):
+                # our answer does not match its model: a bug, not the caller's
+                from einvoice.observability import log_exception
+
+                log_exception("response does not match its model", ex, request_id=self.request_id(),
+                              errors=[{"loc": e.get("loc"), "type": e.get("type")} for e in ex.errors()][:20])
+                return self._error(500, "InternalError", INTERNAL_MESSAGE, [])
+            return self._error(422, "ValidationError", "The request does not match the schema",
+                               _details_from_validation(ex.errors()))
+
+        @r.exception_handler(RequestUnsupportedContentType)
+        def _media(ex):
+            return self._error(415, UnsupportedMediaTypeError.code, "Unsupported content type", [])
 
         @r.not_found
         def _not_found(ex):
             return self._error(404, "NotFound", "No such route", [])
+
+        @r.exception_handler(Exception)
+        def _last_resort(ex: Exception):
+            self.log_failure(ex)
+            return self._error(500, "InternalError", INTERNAL_MESSAGE, [])
 
     # --- routing (delegates to Powertools) ---------------------------------------------------
     def get(self, path: str, **kw):
@@ -94,15 +179,17 @@ class ApiApp:
         return resolve_tenant(api_key_id)
 
     def header(self, name: str) -> str | None:
-        return self.resolver.current_event.headers.get(name) or self.resolver.current_event.headers.get(name.lower())
+        headers = self.resolver.current_event.headers or {}
+        if name in headers:
+            return headers[name]
+        lower = name.lower()
+        return next((v for k, v in headers.items() if k.lower() == lower), None)
 
     def raw_body(self) -> bytes:
         ev = self.resolver.current_event
         if ev.body is None:
             return b""
         if ev.is_base64_encoded:
-            import base64
-
             return base64.b64decode(ev.body)
         return ev.body.encode()
 
@@ -115,14 +202,100 @@ class ApiApp:
     def binary_response(self, body: bytes, content_type: str, filename: str | None = None):
         from aws_lambda_powertools.event_handler import Response
 
-        headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else None
+        headers = {"Content-Disposition": content_disposition(filename)} if filename else None
         return Response(200, content_type, body, headers=headers)
+
+    def idempotent(self, produce: Callable[[], Any]):
+        """Run a create operation once per ``Idempotency-Key`` (see ``einvoice.api.idempotency``)."""
+        from einvoice.api.idempotency import run_idempotent
+
+        return run_idempotent(self, produce)
 
     def _error(self, status: int, code: str, message: str, details: list[dict]):
         from aws_lambda_powertools.event_handler import Response
 
         body = error_body(code, message, details, self.request_id())
         return Response(status, "application/json", json.dumps(body, default=str))
+
+    def log_failure(self, exc: BaseException) -> None:
+        from einvoice.observability import log_exception
+
+        log_exception("unhandled error in an API handler", exc, request_id=self.request_id())
+
+    # --- the gate ------------------------------------------------------------------------------------
+    def _json_body(self, text: str) -> Any:
+        parsed = self._parsed
+        if parsed is not None and parsed[0] is text:
+            return parsed[1]
+        return limits.parse_json(text)
+
+    def gate(self, event: dict[str, Any]) -> None:
+        """The checks done before any work (``DomainError`` -> its status in the error body)."""
+        self._parsed = None
+        for where, params in (("query", event.get("queryStringParameters")), ("path", event.get("pathParameters"))):
+            for name, value in (params or {}).items():
+                _check_param(f"{where}.{name}", value)
+        for name, values in (event.get("multiValueQueryStringParameters") or {}).items():
+            for value in values or ():
+                _check_param(f"query.{name}", value)
+        body = event.get("body")
+        route = _route_of(event.get("httpMethod"), event.get("resource"))
+        if not body:
+            if route is not None and route.content_types and route.content_types != ("application/json",):
+                raise BadRequestError("The request body is empty",
+                                      [ErrorDetail("required", field="body", rule="BODY_REQUIRED")])
+            return
+        if len(body) > limits.MAX_BODY_BYTES * 4 // 3 + 4:
+            raise _too_large(len(body))
+        raw: bytes | str = body
+        if event.get("isBase64Encoded"):
+            try:
+                raw = base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError):
+                raise BadRequestError("The body is not valid base64", []) from None
+        if len(raw) > limits.MAX_BODY_BYTES:
+            raise _too_large(len(raw))
+        if route is None or not route.content_types:
+            return
+        headers = event.get("headers") or {}
+        ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        mtype, params = limits.media_type(ctype)
+        if not mtype:
+            mtype = route.content_types[0]
+        bad_charset = mtype == "application/json" and params.get("charset", "utf-8") not in ("utf-8", "utf8")
+        if mtype not in route.content_types or bad_charset:  # CSV imports detect their own encoding
+            raise UnsupportedMediaTypeError(
+                f"Content type {ctype!r} is not accepted here; send {' or '.join(route.content_types)}",
+                [ErrorDetail("unsupported content type", field="header.content-type", rule="CONTENT_TYPE",
+                             extra={"accepted": list(route.content_types)})],
+            )
+        if route.content_types == CSV:
+            _check_csv_shape(raw if isinstance(raw, bytes) else raw.encode())
+        if mtype == "application/json":
+            value = limits.parse_json(raw)
+            text = raw if isinstance(raw, str) else raw.decode("utf-8")
+            event["body"], event["isBase64Encoded"] = text, False
+            self._parsed = (text, value)
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Gate, then Powertools; never raises (a failure here is the last-resort 500)."""
+        request_id = ((event or {}).get("requestContext") or {}).get("requestId") if isinstance(event, dict) else None
+        try:
+            self.gate(event)
+        except DomainError as ex:
+            return error_response(ex.http_status, ex.code, ex.message, [d.to_dict() for d in ex.details], request_id)
+        except Exception as ex:  # noqa: BLE001 - last resort
+            self.log_failure(ex)
+            return error_response(500, "InternalError", INTERNAL_MESSAGE, [],
+                                  request_id)
+        try:
+            return self.resolver.resolve(event, context)
+        except Exception as ex:  # noqa: BLE001 - last resort (raised outside the route, e.g. serialising)
+            self.log_failure(ex)
+            return error_response(500, "InternalError", INTERNAL_MESSAGE, [],
+                                  request_id)
+        finally:
+            self._parsed = None
 
     # --- entry point -------------------------------------------------------------------------------
     @property
@@ -139,12 +312,53 @@ class ApiApp:
                 from einvoice.observability import instrument, metrics
 
                 def resolve(e, c):
-                    out = self.resolver.resolve(e, c)
+                    out = self.resolve(e, c)
                     metrics().add_metric(name=f"Http{int(out.get('statusCode', 500)) // 100}xx", unit=MetricUnit.Count, value=1)
                     return out
 
                 fn = state["fn"] = instrument(resolve, correlation_id_path=correlation_paths.API_GATEWAY_REST)
-            return fn(event, context)
+            try:
+                return fn(event, context)
+            except Exception as ex:  # noqa: BLE001 - instrumentation itself failed: still the error body
+                self.log_failure(ex)
+                request_id = ((event or {}).get("requestContext") or {}).get("requestId") if isinstance(event, dict) else None
+                return error_response(500, "InternalError", INTERNAL_MESSAGE,
+                                      [], request_id)
 
         lambda_handler.app = self  # type: ignore[attr-defined]
         return lambda_handler
+
+
+_PARAM_CONTROLS = re.compile("[\x00-\x1f\x7f]")
+#: a CSV body: its first non-blank character is a separator, or is not "[" / "{" (JSON) and a separator
+#: follows (also the body's ``pattern`` in OpenAPI)
+CSV_PATTERN = "^\\s*([;,]|[^\\s\\[{][\\s\\S]*[;,])"
+_CSV_SHAPE = re.compile(rb"\s*(?:[;,]|[^\s\[{][\s\S]*?[;,])")
+
+
+def _check_csv_shape(raw: bytes) -> None:
+    head = raw[:65536]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    if not _CSV_SHAPE.match(head):
+        raise BadRequestError("The body is not a CSV file (JSON, or no ; or , separator)",
+                              [ErrorDetail("not CSV", field="body", rule="CSV_SHAPE")])
+
+
+def _check_param(field: str, value: Any) -> None:
+    if not isinstance(value, str):
+        return
+    if len(value) > limits.MAX_QUERY_VALUE_CHARS:
+        raise InvalidInputError("A parameter is too long",
+                                [ErrorDetail(f"at most {limits.MAX_QUERY_VALUE_CHARS} characters", field=field,
+                                             rule="MAX_LENGTH")])
+    if _PARAM_CONTROLS.search(value):
+        raise InvalidInputError("A parameter contains a control character",
+                                [ErrorDetail("control characters are not allowed", field=field, rule="CONTROL_CHARACTER")])
+
+
+def _too_large(size: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
+        f"The request body is limited to {limits.MAX_BODY_BYTES // (1024 * 1024)} MB",
+        [ErrorDetail(f"about {size} bytes", field="body", rule="BODY_SIZE")],
+    )

@@ -16,7 +16,103 @@ from einvoice import __version__
 TITLE = "einvoice: French e-invoicing platform API"
 
 
+ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+#: answers of API Gateway itself or of the gate, possible on every route (``einvoice.api.limits``)
+COMMON_ERRORS = {
+    "400": "Unreadable request (not UTF-8, not JSON, nesting or numbers over the limits, bad base64)",
+    "413": "Body over the size limit (10 MB; JSON 2 MB; a draft over the item limit)",
+    "414": "URL over the size limit",
+    "422": "Validation error: field path and rule id in details (parameters: length, control characters)",
+    "429": "Throttled by the usage plan (API Gateway)",
+    "431": "Request line and headers over the size limit",
+    "500": "Internal error (the request id identifies the logged trace)",
+    "503": "A dependency (directory, Step Functions, e-mail) is unavailable: retry later",
+    "504": "Timeout (API Gateway: the operation took longer than 29 seconds)",
+}
+PARAM_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+
+
+def _error_schema() -> dict[str, Any]:
+    detail = {
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "field": {"type": "string", "description": "Path of the field (body.x.y, query.x, header.x)"},
+            "rule": {"type": "string", "description": "Rule id (EN 16931 / BR-FR / COMPANY-xx / limit)"},
+            "message": {"type": "string"},
+            "messageFr": {"type": "string"},
+        },
+    }
+    return {
+        "type": "object",
+        "required": ["code", "message", "details", "requestId"],
+        "properties": {
+            "code": {"type": "string", "description": "Stable error code (ValidationError, NotFound, Conflict...)"},
+            "message": {"type": "string"},
+            "details": {"type": "array", "items": detail},
+            "requestId": {"type": ["string", "null"]},
+        },
+    }
+
+
+def _bound_parameters(op: dict[str, Any]) -> None:
+    """The gate's limits on every path / query parameter (length, no control character)."""
+    from einvoice.api import limits
+
+    for param in op.get("parameters", []):
+        schema = param.setdefault("schema", {})
+        for option in [schema, *schema.get("anyOf", [])]:
+            if option.get("type") == "string" and "enum" not in option and "const" not in option:
+                option.setdefault("maxLength", limits.MAX_QUERY_VALUE_CHARS)
+                option.setdefault("pattern", PARAM_PATTERN)
+        if param.get("in") == "path":
+            schema.setdefault("minLength", 1)
+
+
+def _complete(op: dict[str, Any], route) -> None:
+    from einvoice.api import limits
+    from einvoice.api.idempotency import HEADER
+
+    responses = op.setdefault("responses", {})
+    if route.status != 200 and "200" in responses:
+        responses[str(route.status)] = responses.pop("200")
+        responses[str(route.status)]["description"] = {201: "Created", 202: "Accepted"}.get(route.status, "OK")
+    for code, text in COMMON_ERRORS.items():
+        responses[code] = {"description": text, "content": ERROR_REF}
+    if route.auth != "none":
+        op["security"] = [{"apiKey": []}]
+        responses["403"] = {"description": "Missing or invalid API key (or a partner key on an account route)",
+                            "content": ERROR_REF}
+    if "{" in route.path or route.content_types == ("application/json",):  # an id in the path or the body
+        responses["404"] = {"description": "Not found (or another tenant's object)", "content": ERROR_REF}
+    if route.method in ("POST", "PATCH", "PUT"):
+        responses["409"] = {"description": "Conflict: duplicate, state forbids it, or Idempotency-Key reused "
+                                           "with another body", "content": ERROR_REF}
+    if route.content_types:
+        responses["415"] = {"description": "Content type not accepted (see requestBody)", "content": ERROR_REF}
+        if "requestBody" not in op:
+            from einvoice.api.http import CSV_PATTERN
+            from einvoice.routing import CSV
+
+            csv = {"type": "string", "pattern": CSV_PATTERN, "maxLength": limits.MAX_BODY_BYTES,
+                   "description": "CSV lines separated by ; or ,"}
+            op["requestBody"] = {"required": True, "content": {
+                ctype: {"schema": csv if route.content_types == CSV else {"type": "string", "format": "binary"}}
+                for ctype in route.content_types}}
+    if route.idempotent:
+        op.setdefault("parameters", []).append({
+            "name": HEADER, "in": "header", "required": False,
+            "description": "Makes the creation idempotent for 24 hours: the same key with the same body returns "
+                           "the stored answer; with another body, 409 IdempotencyKeyConflict",
+            "schema": {"type": "string", "pattern": limits.IDEMPOTENCY_KEY_PATTERN, "maxLength": 128},
+        })
+    _bound_parameters(op)
+    op["responses"] = dict(sorted(responses.items()))
+
+
 def build_openapi() -> dict[str, Any]:
+    from einvoice.api import limits
     from einvoice.routes import FUNCTIONS
 
     doc: dict[str, Any] = {
@@ -25,7 +121,8 @@ def build_openapi() -> dict[str, Any]:
             "title": TITLE,
             "version": __version__,
             "description": "REST API of the platform (API Gateway). Every route except health needs the "
-            "`x-api-key` header. Errors: `{code, message, details[], requestId}`.",
+            "`x-api-key` header. Errors, on every route and status: `{code, message, details[], requestId}`. "
+            "Limits: " + "; ".join(f"{k}: {v}" for k, v in limits.LIMITS_TABLE) + ".",
         },
         "servers": [{"url": "/"}],
         "paths": {},
@@ -35,16 +132,7 @@ def build_openapi() -> dict[str, Any]:
         },
     }
     schemas = doc["components"]["schemas"]
-    schemas["Error"] = {
-        "type": "object",
-        "required": ["code", "message", "details", "requestId"],
-        "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "details": {"type": "array", "items": {"type": "object"}},
-            "requestId": {"type": ["string", "null"]},
-        },
-    }
+    schemas["Error"] = _error_schema()
     for fn in FUNCTIONS:
         if not fn.routes:
             continue
@@ -72,24 +160,10 @@ def build_openapi() -> dict[str, Any]:
                         "application/xml": {"schema": {"type": "string"}},
                     },
                 }
-            if route.auth != "none":
-                op["security"] = [{"apiKey": []}]
-                op.setdefault("responses", {})["403"] = {"description": "Missing or invalid API key"}
-            for status in ("404", "422"):
-                resp = op.setdefault("responses", {}).get(status)
-                if status == "422":
-                    op["responses"]["422"] = {
-                        "description": "Validation error (field paths and rule ids in details)",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    }
-                elif resp is None and "{" in route.path:
-                    op["responses"]["404"] = {
-                        "description": "Not found (or another tenant's object)",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                    }
+            _complete(op, route)
             doc["paths"].setdefault(route.path, {})[route.method.lower()] = op
-    schemas.pop("HTTPValidationError", None)
-    schemas.pop("ValidationError", None)
+    for internal in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(internal, None)
     doc["paths"] = dict(sorted(doc["paths"].items()))
     doc["components"]["schemas"] = dict(sorted(schemas.items()))
     return doc

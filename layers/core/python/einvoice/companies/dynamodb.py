@@ -65,7 +65,6 @@ def to_item(c: Company) -> dict[str, dict]:
     }
     optional = {
         "receptionPlatform": c.reception_platform,
-        "idempotencyKey": c.idempotency_key_hash,
         "importId": c.import_id,
         "enrolmentStatus": c.enrolment_status,
         "enrolmentId": c.enrolment_id,
@@ -108,7 +107,6 @@ def from_item(item: dict) -> Company:
         updated_at=_s(item, "updatedAt") or "",
         request_hash=_s(item, "requestHash") or "",
         reception_platform=_s(item, "receptionPlatform"),
-        idempotency_key_hash=_s(item, "idempotencyKey"),
         import_id=_s(item, "importId"),
         import_line=int(line["N"]) if line else None,
         enrolment_status=_s(item, "enrolmentStatus"),

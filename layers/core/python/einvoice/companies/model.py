@@ -40,10 +40,6 @@ def request_hash(identifier_type: str, identifier: str, employees: str, pi: bool
     return hashlib.sha256(canon.encode()).hexdigest()[:32]
 
 
-def key_hash(idempotency_key: str) -> str:
-    return hashlib.sha256(idempotency_key.encode()).hexdigest()
-
-
 @dataclass
 class Company:
     account_id: str
@@ -62,7 +58,6 @@ class Company:
     updated_at: str
     request_hash: str
     reception_platform: str | None = None
-    idempotency_key_hash: str | None = None
     import_id: str | None = None
     import_line: int | None = None
     enrolment_status: str | None = None
@@ -108,7 +103,6 @@ def new_company(
     duplicate_control: bool,
     record: Any,
     now: str,
-    idempotency_key: str | None = None,
     import_id: str | None = None,
     import_line: int | None = None,
     enrolment_status: str | None = None,
@@ -139,7 +133,6 @@ def new_company(
             sales_invoices,
             duplicate_control,
         ),
-        idempotency_key_hash=key_hash(idempotency_key) if idempotency_key else None,
         import_id=import_id,
         import_line=import_line if import_id else None,
         enrolment_status=enrolment_status,

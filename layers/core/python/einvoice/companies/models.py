@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field
+
+from einvoice.types import Flag, line
 
 EMPLOYEE_RANGES: tuple[str, ...] = ("1-10", "11-20", "21-50", "51-250", "250-+")
 Employees = Literal["1-10", "11-20", "21-50", "51-250", "250-+"]
@@ -56,24 +58,24 @@ class CompanyIn(_Camel):
     """Body of ``POST /v1/companies``."""
 
     identifier_type: IdentifierType = Field(alias="identifierType")
-    identifier: str = Field(min_length=1, max_length=40, description="SIREN (9 digits) or SIRET (14 digits)")
+    identifier: line(40) = Field(min_length=1, description="SIREN (9 digits) or SIRET (14 digits)")
     employees: Employees
-    purchase_invoices: StrictBool = Field(
+    purchase_invoices: Flag = Field(
         alias="purchaseInvoices", description="Retrieve received invoices (implies enrolment)"
     )
-    purchase_payment: StrictBool = Field(alias="purchasePayment")
-    sales_invoices: StrictBool = Field(alias="salesInvoices")
-    duplicate_control: StrictBool = Field(alias="duplicateControl")
+    purchase_payment: Flag = Field(alias="purchasePayment")
+    sales_invoices: Flag = Field(alias="salesInvoices")
+    duplicate_control: Flag = Field(alias="duplicateControl")
 
 
 class CompanyUpdate(_Camel):
     """Body of ``PATCH /v1/companies/{id}``: options and number of employees only (omitted = unchanged)."""
 
     employees: Employees | None = None
-    purchase_invoices: StrictBool | None = Field(None, alias="purchaseInvoices")
-    purchase_payment: StrictBool | None = Field(None, alias="purchasePayment")
-    sales_invoices: StrictBool | None = Field(None, alias="salesInvoices")
-    duplicate_control: StrictBool | None = Field(None, alias="duplicateControl")
+    purchase_invoices: Flag | None = Field(None, alias="purchaseInvoices")
+    purchase_payment: Flag | None = Field(None, alias="purchasePayment")
+    sales_invoices: Flag | None = Field(None, alias="salesInvoices")
+    duplicate_control: Flag | None = Field(None, alias="duplicateControl")
 
 
 class CompanyLinks(_Camel):

@@ -7,13 +7,11 @@ Errors (``einvoice.errors``): ``InvalidInputError`` 422 (``details[].field`` nam
 (directory down: nothing is written), ``BadRequestError`` 400 (unreadable ``nextToken``),
 ``ForbiddenError`` 403 (partner-level key without an account).
 
-Idempotent creation (decision): the company id is a function of (account, identifier), so the
-company item is its own uniqueness guard and a conditional put cannot create two companies.
-A repeated ``POST`` with the same ``Idempotency-Key`` header and the same body returns the
-company created by the first call (same id, same ``createdAt``), as many times as it is retried,
-for the life of the company; the same key with a different body is a 409. Without a key, a second
-creation of the same identifier is a 409 (the issue's rule), whose details carry the existing
-company's id in ``companyId`` so a client that lost the first answer can still recover it.
+Duplicates: the company id is a function of (account, identifier), so the company item is its own
+uniqueness guard and a conditional put cannot create two companies; a second creation of the same
+identifier is a 409 whose details carry the existing company's id in ``companyId``. Retries are the
+route's business: ``POST /v1/companies`` is idempotent on the ``Idempotency-Key`` header through
+Powertools Idempotency (``einvoice.api.idempotency``), not here.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from einvoice.companies import rules
-from einvoice.companies.model import Company, key_hash, new_company, normalize_name, now_iso
+from einvoice.companies.model import Company, new_company, normalize_name, now_iso
 from einvoice.companies.models import (
     CompanyIn,
     CompanyOut,
@@ -119,12 +117,11 @@ def create_company(
     tenant: Tenant,
     body: Any,
     *,
-    idempotency_key: str | None = None,
     directory: DirectoryPort | None = None,
     settings: Settings | None = None,
     repository: CompanyRepository | None = None,
 ) -> CompanyOut:
-    """``POST /v1/companies`` (201). See the module docstring for the idempotency contract."""
+    """``POST /v1/companies`` (201; 409 when the identifier already exists in the account)."""
     s = settings or get_settings()
     pk = tenant.account_pk  # ForbiddenError for partner-level keys
     account_id = pk[4:]
@@ -163,29 +160,15 @@ def create_company(
         duplicate_control=data.duplicate_control,
         record=record,
         now=now_iso(),
-        idempotency_key=idempotency_key,
     )
     existing = _repository(repository, s).create(company)
     if existing is not None:
-        return _on_duplicate(existing, company, idempotency_key)
+        raise _duplicate(existing)
     return company.to_out()
 
 
-def _on_duplicate(existing: Company, attempted: Company, idempotency_key: str | None) -> CompanyOut:
-    if idempotency_key and existing.idempotency_key_hash == key_hash(idempotency_key):
-        if existing.request_hash == attempted.request_hash:
-            return existing.to_out()  # a retry: same company, not a conflict
-        raise ConflictError(
-            "This Idempotency-Key was already used with a different body",
-            [
-                ErrorDetail(
-                    "idempotency key reused with a different body",
-                    field="Idempotency-Key",
-                    extra={"companyId": existing.id},
-                )
-            ],
-        )
-    raise ConflictError(
+def _duplicate(existing: Company) -> ConflictError:
+    return ConflictError(
         f"A company with identifier {existing.identifier} already exists in this account",
         [
             ErrorDetail(
@@ -349,9 +332,14 @@ def search_companies(
             details.append(ErrorDetail("must be 1 to 14 digits (SIREN/SIRET or a prefix)", field="identifier"))
     words: list[str] = []
     if name not in (None, ""):
-        words = normalize_name(name).split()
+        from einvoice.api import limits
+
+        words = normalize_name(name[: limits.MAX_SEARCH_CHARS + 1]).split()
         if not words:
             details.append(ErrorDetail("must contain letters or digits", field="name"))
+        elif len(name) > limits.MAX_SEARCH_CHARS or len(words) > limits.MAX_SEARCH_WORDS:
+            details.append(ErrorDetail(f"at most {limits.MAX_SEARCH_CHARS} characters and "
+                                       f"{limits.MAX_SEARCH_WORDS} words", field="name", rule="SEARCH_LIMIT"))
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         details.append(ErrorDetail(f"must be between 1 and {MAX_LIMIT}", field="limit"))
     if details:

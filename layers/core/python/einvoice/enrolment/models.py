@@ -1,11 +1,18 @@
-"""Enrolment API shapes (camelCase). The request models only check JSON types: the precise rules
-(terms, e-mail, eligibility, code format) are the domain's, with their own 422 details."""
+"""Enrolment API shapes (camelCase). The request models check JSON types, lengths, control
+characters, booleans (JSON ``true``/``false`` only) and the code's syntax (exactly six ASCII digits);
+the precise rules (terms, e-mail, eligibility) are the domain's, with their own 422 details."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from einvoice.enrolment.model import MAX_COMPANIES
+from einvoice.types import Flag, line
+
+#: exactly six ASCII digits (``\A[0-9]{6}\Z``: no sign, no space, no trailing newline)
+OTP_PATTERN = "^[0-9]{6}$"
 
 EnrolmentStateName = Literal["OTP_SENT", "REGISTERING", "DONE", "LOCKED", "EXPIRED", "FAILED"]
 
@@ -14,30 +21,38 @@ class _Camel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore")
 
 
-class SignatoryIn(_Camel):
-    first_name: str = Field("", alias="firstName")
-    last_name: str = Field("", alias="lastName")
-    role: str = ""
-    email: str = ""
-    phone: str | None = None
+class _Strict(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
 
-class EnrolmentCreate(_Camel):
+class SignatoryIn(_Strict):
+    first_name: line(100) = Field("", alias="firstName")
+    last_name: line(100) = Field("", alias="lastName")
+    role: line(100) = ""
+    email: line(254) = ""
+    phone: line(24) | None = None
+
+
+class EnrolmentCreate(_Strict):
     """``POST /v1/enrolments``: the companies to enrol, the signatory and the terms."""
 
-    company_ids: list[str] = Field(default_factory=list, alias="companyIds",
-                                   description="Eligible companies: VAT-liable, purchase invoices option, not enrolled")
+    company_ids: list[line(64)] = Field(
+        default_factory=list, alias="companyIds", max_length=MAX_COMPANIES,
+        description="Eligible companies: VAT-liable, purchase invoices option, not enrolled")
     signatory: SignatoryIn | None = None
-    accept_terms: bool = Field(False, alias="acceptTerms", description="Must be true")
+    accept_terms: Flag = Field(False, alias="acceptTerms", description="Must be JSON true")
 
     def signatory_dict(self) -> dict[str, Any] | None:
         return self.signatory.model_dump(by_alias=True) if self.signatory else None
 
 
-class OtpIn(_Camel):
-    """``POST /v1/enrolments/{id}/otp``: the 6-digit code received by e-mail."""
+class OtpIn(_Strict):
+    """``POST /v1/enrolments/{id}/otp``: the 6-digit code received by e-mail.
 
-    code: str = Field("", description="6 digits, as a string")
+    A malformed code is refused here (422 naming ``body.code``) and never counts as an attempt."""
+
+    code: str = Field(pattern=OTP_PATTERN, min_length=6, max_length=6,
+                      description="Exactly 6 ASCII digits, as a string")
 
 
 class EnrolmentAccepted(_Camel):

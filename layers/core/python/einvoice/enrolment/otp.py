@@ -30,7 +30,7 @@ _SCRYPT_R = 8
 _SCRYPT_P = 1
 _DKLEN = 32
 _SALT_BYTES = 16
-_CODE_RE = re.compile(r"^[0-9]{6}$")
+_CODE_RE = re.compile(r"\A[0-9]{6}\Z")  # \Z: "123456\n" is not a code ($ would accept it)
 
 
 def generate_code() -> str:
@@ -39,7 +39,7 @@ def generate_code() -> str:
 
 
 def is_well_formed(code: object) -> bool:
-    return isinstance(code, str) and bool(_CODE_RE.match(code))
+    return isinstance(code, str) and _CODE_RE.fullmatch(code) is not None
 
 
 def _derive(code: str, salt: bytes, n: int, r: int, p: int, context: str) -> bytes:

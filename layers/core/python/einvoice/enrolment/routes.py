@@ -6,18 +6,20 @@ each handler calls the task function of the same substitution in ``einvoice.enro
 
 from __future__ import annotations
 
-from einvoice.routing import Function, Route, StateMachine
+from einvoice.routing import JSON, Function, Route, StateMachine
 
 # Production wait for the code: long enough for the 10-minute code plus 3 resends.
 OTP_TIMEOUT_SECONDS = 2700
 
 FUNCTIONS = (
-    Function("enrolment_start", routes=(Route("POST", "/v1/enrolments", summary="Start an enrolment (202)"),),
+    Function("enrolment_start", routes=(Route("POST", "/v1/enrolments", summary="Start an enrolment (202)", content_types=JSON,
+                                   idempotent=True, status=202),),
              access=("tenancy:r", "data:rw", "sfn:start:enrolment"), description="Validate and start an enrolment"),
     Function("enrolment_get", routes=(Route("GET", "/v1/enrolments/{id}", summary="Enrolment state and results"),),
              access=("tenancy:r", "data:r",), description="Read an enrolment", memory_mb=256),
     Function("enrolment_otp_confirm",
-             routes=(Route("POST", "/v1/enrolments/{id}/otp", summary="Confirm the e-mailed one-time password"),),
+             routes=(Route("POST", "/v1/enrolments/{id}/otp", summary="Confirm the e-mailed one-time password",
+                           content_types=JSON),),
              access=("tenancy:r", "data:rw", "sfn:callback"), description="Check the OTP and resume the state machine"),
     Function("enrolment_otp_resend",
              routes=(Route("POST", "/v1/enrolments/{id}/otp/resend", summary="Send a new one-time password"),),

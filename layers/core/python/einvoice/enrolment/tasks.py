@@ -13,7 +13,6 @@ No payload or output here ever carries the one-time password.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from einvoice.enrolment.errors import (
@@ -138,19 +137,10 @@ def register_company(event: dict[str, Any], deps: EnrolmentDeps | None = None) -
 
 
 def _error_from_catch(error: Any) -> dict[str, Any]:
-    """``{Error, Cause}`` from an ASL Catch -> ``{code, message}`` (Lambda causes are JSON)."""
-    if not isinstance(error, dict):
-        return {"code": "Unknown", "message": ""}
-    code = str(error.get("Error") or "Unknown")
-    cause = error.get("Cause") or ""
-    message = cause
-    try:
-        parsed = json.loads(cause)
-        if isinstance(parsed, dict):
-            message = parsed.get("errorMessage") or parsed.get("cause") or ""
-    except (TypeError, ValueError):
-        pass
-    return {"code": code, "message": str(message)[:500]}
+    """``{Error, Cause}`` from an ASL Catch -> ``{code, message}`` (never a trace)."""
+    from einvoice.observability import error_from_catch
+
+    return error_from_catch(error)
 
 
 def record_company_failure(event: dict[str, Any], deps: EnrolmentDeps | None = None) -> dict[str, Any]:

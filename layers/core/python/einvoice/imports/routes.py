@@ -6,17 +6,18 @@ The chunk and fail tasks are wired to ``statemachines/company-import.asl.json`` 
 
 from __future__ import annotations
 
-from einvoice.routing import Function, Route, StateMachine
+from einvoice.routing import CSV, Function, Route, StateMachine
 
 FUNCTIONS = (
     Function("company_imports_create",
-             routes=(Route("POST", "/v1/companies/imports", summary="Bulk CSV import (202)"),),
+             routes=(Route("POST", "/v1/companies/imports", summary="Bulk CSV import (202)", content_types=CSV,
+                           idempotent=True, status=202),),
              access=("tenancy:r", "data:rw", "drop:rw", "sfn:start:company-import"), description="Start a CSV import"),
     Function("company_imports_get",
              routes=(Route("GET", "/v1/companies/imports/{id}", summary="Import progress and first errors"),),
              access=("tenancy:r", "data:r"), memory_mb=256, description="Read an import"),
     Function("company_imports_resume",
-             routes=(Route("POST", "/v1/companies/imports/{id}/resume", summary="Resume a stopped import (202)"),),
+             routes=(Route("POST", "/v1/companies/imports/{id}/resume", summary="Resume a stopped import (202)", status=202),),
              access=("tenancy:r", "data:rw", "sfn:start:company-import"), memory_mb=256,
              description="Resume a stopped import"),
     Function("company_imports_report",

@@ -27,6 +27,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from einvoice.api import limits as L
+from einvoice.types import Base64, Dec, ShortText, Text
+
 __all__ = [
     "ALLOWED_TYPE_CODES",
     "CREDIT_NOTE_TYPE_CODES",
@@ -161,62 +164,62 @@ class Base(BaseModel):
 class Identifier(Base):
     """An identifier with an optional scheme (ISO 6523 ICD / EAS / other)."""
 
-    value: str = Field(description="Identifier value")
-    scheme: str | None = Field(default=None, description="Scheme identifier (e.g. 0002 SIREN, 0009 SIRET, 0088 GLN)")
+    value: ShortText = Field(description="Identifier value")
+    scheme: ShortText | None = Field(default=None, description="Scheme identifier (e.g. 0002 SIREN, 0009 SIRET, 0088 GLN)")
 
 
 class ElectronicAddress(Base):
     """Electronic address (BT-34 seller / BT-49 buyer); French CTC scheme 0225."""
 
-    value: str = Field(description="BT-34/BT-49 electronic address, e.g. '123456789' or '123456789_STATUTS'")
-    scheme: str = Field(default="0225", description="BT-34-1/BT-49-1 EAS scheme (0225 = French CTC address)")
+    value: ShortText = Field(description="BT-34/BT-49 electronic address, e.g. '123456789' or '123456789_STATUTS'")
+    scheme: ShortText = Field(default="0225", description="BT-34-1/BT-49-1 EAS scheme (0225 = French CTC address)")
 
 
 class Address(Base):
     """Postal address (BG-5 seller, BG-8 buyer, BG-12 tax representative, BG-15 delivery)."""
 
-    line1: str | None = Field(default=None, description="BT-35/BT-50/BT-64/BT-75 address line 1")
-    line2: str | None = Field(default=None, description="BT-36/BT-51/BT-65/BT-76 address line 2")
-    line3: str | None = Field(default=None, description="BT-162/BT-163/BT-164/BT-165 address line 3")
-    city: str | None = Field(default=None, description="BT-37/BT-52/BT-66/BT-77 city")
-    postcode: str | None = Field(default=None, description="BT-38/BT-53/BT-67/BT-78 post code")
-    country_subdivision: str | None = Field(default=None, description="BT-39/BT-54/BT-68/BT-79 country subdivision")
-    country_code: str = Field(description="BT-40/BT-55/BT-69/BT-80 ISO 3166-1 alpha-2 country code")
+    line1: ShortText | None = Field(default=None, description="BT-35/BT-50/BT-64/BT-75 address line 1")
+    line2: ShortText | None = Field(default=None, description="BT-36/BT-51/BT-65/BT-76 address line 2")
+    line3: ShortText | None = Field(default=None, description="BT-162/BT-163/BT-164/BT-165 address line 3")
+    city: ShortText | None = Field(default=None, description="BT-37/BT-52/BT-66/BT-77 city")
+    postcode: ShortText | None = Field(default=None, description="BT-38/BT-53/BT-67/BT-78 post code")
+    country_subdivision: ShortText | None = Field(default=None, description="BT-39/BT-54/BT-68/BT-79 country subdivision")
+    country_code: ShortText = Field(description="BT-40/BT-55/BT-69/BT-80 ISO 3166-1 alpha-2 country code")
 
 
 class Contact(Base):
     """Contact (BG-6 seller, BG-9 buyer)."""
 
-    name: str | None = Field(default=None, description="BT-41/BT-56 contact point")
-    phone: str | None = Field(default=None, description="BT-42/BT-57 telephone")
-    email: str | None = Field(default=None, description="BT-43/BT-58 e-mail")
+    name: ShortText | None = Field(default=None, description="BT-41/BT-56 contact point")
+    phone: ShortText | None = Field(default=None, description="BT-42/BT-57 telephone")
+    email: ShortText | None = Field(default=None, description="BT-43/BT-58 e-mail")
 
 
 class Note(Base):
     """Invoice note (BG-1): BT-21 subject code (UNTDID 4451: PMT, PMD, AAB, BAR, TXD, REG, ABL, AAI...)."""
 
-    subject_code: str | None = Field(default=None, description="BT-21 invoice note subject code")
-    text: str = Field(description="BT-22 invoice note")
+    subject_code: ShortText | None = Field(default=None, description="BT-21 invoice note subject code")
+    text: Text = Field(description="BT-22 invoice note")
 
 
 class PrecedingInvoiceReference(Base):
     """Preceding invoice reference (BG-3)."""
 
-    number: str = Field(description="BT-25 preceding invoice reference")
+    number: ShortText = Field(description="BT-25 preceding invoice reference")
     issue_date: _dt.date | None = Field(default=None, description="BT-26 preceding invoice issue date")
 
 
 class AdditionalDocument(Base):
     """Additional supporting document (BG-24)."""
 
-    id: str = Field(description="BT-122 supporting document reference")
-    description: str | None = Field(
+    id: ShortText = Field(description="BT-122 supporting document reference")
+    description: Text | None = Field(
         default=None, description="BT-123 description (French list BR-FR-17: RIB, LISIBLE, BON_COMMANDE...)"
     )
-    uri: str | None = Field(default=None, description="BT-124 external document location")
-    content_b64: str | None = Field(default=None, description="BT-125 attached document, base64")
-    mime_code: str | None = Field(default=None, description="BT-125-1 attached document MIME code")
-    filename: str | None = Field(default=None, description="BT-125-2 attached document filename")
+    uri: ShortText | None = Field(default=None, description="BT-124 external document location")
+    content_b64: Base64 | None = Field(default=None, description="BT-125 attached document, base64")
+    mime_code: ShortText | None = Field(default=None, description="BT-125-1 attached document MIME code")
+    filename: ShortText | None = Field(default=None, description="BT-125-2 attached document filename")
 
 
 # --------------------------------------------------------------------------- parties
@@ -225,16 +228,16 @@ class AdditionalDocument(Base):
 class Seller(Base):
     """Seller (BG-4): the supplier, also when the buyer issues a self-billed invoice."""
 
-    name: str = Field(description="BT-27 seller name")
-    trading_name: str | None = Field(default=None, description="BT-28 seller trading name")
+    name: ShortText = Field(description="BT-27 seller name")
+    trading_name: ShortText | None = Field(default=None, description="BT-28 seller trading name")
     identifiers: list[Identifier] = Field(
-        default_factory=list, description="BT-29 seller identifiers (e.g. SIRET scheme 0009, GLN 0088)"
+        default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BT-29 seller identifiers (e.g. SIRET scheme 0009, GLN 0088)"
     )
-    siren: str | None = Field(default=None, description="BT-30 seller legal registration identifier (SIREN)")
-    siren_scheme: str | None = Field(default="0002", description="BT-30-1 legal registration id scheme (0002 SIREN)")
-    vat_id: str | None = Field(default=None, description="BT-31 seller VAT identifier (e.g. FR32123456789)")
-    tax_registration_id: str | None = Field(default=None, description="BT-32 seller tax registration identifier")
-    legal_info: str | None = Field(
+    siren: ShortText | None = Field(default=None, description="BT-30 seller legal registration identifier (SIREN)")
+    siren_scheme: ShortText | None = Field(default="0002", description="BT-30-1 legal registration id scheme (0002 SIREN)")
+    vat_id: ShortText | None = Field(default=None, description="BT-31 seller VAT identifier (e.g. FR32123456789)")
+    tax_registration_id: ShortText | None = Field(default=None, description="BT-32 seller tax registration identifier")
+    legal_info: Text | None = Field(
         default=None, description="BT-33 seller additional legal information (legal form, share capital, RCS)"
     )
     electronic_address: ElectronicAddress | None = Field(default=None, description="BT-34 seller electronic address")
@@ -245,12 +248,12 @@ class Seller(Base):
 class Buyer(Base):
     """Buyer (BG-7)."""
 
-    name: str = Field(description="BT-44 buyer name")
-    trading_name: str | None = Field(default=None, description="BT-45 buyer trading name")
-    identifiers: list[Identifier] = Field(default_factory=list, description="BT-46 buyer identifiers")
-    siren: str | None = Field(default=None, description="BT-47 buyer legal registration identifier (SIREN)")
-    siren_scheme: str | None = Field(default="0002", description="BT-47-1 legal registration id scheme (0002 SIREN)")
-    vat_id: str | None = Field(default=None, description="BT-48 buyer VAT identifier")
+    name: ShortText = Field(description="BT-44 buyer name")
+    trading_name: ShortText | None = Field(default=None, description="BT-45 buyer trading name")
+    identifiers: list[Identifier] = Field(default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BT-46 buyer identifiers")
+    siren: ShortText | None = Field(default=None, description="BT-47 buyer legal registration identifier (SIREN)")
+    siren_scheme: ShortText | None = Field(default="0002", description="BT-47-1 legal registration id scheme (0002 SIREN)")
+    vat_id: ShortText | None = Field(default=None, description="BT-48 buyer VAT identifier")
     electronic_address: ElectronicAddress | None = Field(default=None, description="BT-49 buyer electronic address")
     address: Address = Field(description="BG-8 buyer postal address")
     contact: Contact | None = Field(default=None, description="BG-9 buyer contact")
@@ -259,7 +262,7 @@ class Buyer(Base):
 class Payee(Base):
     """Payee (BG-10), e.g. the factor of a factored invoice (393)."""
 
-    name: str = Field(description="BT-59 payee name")
+    name: ShortText = Field(description="BT-59 payee name")
     identifier: Identifier | None = Field(default=None, description="BT-60 payee identifier")
     legal_id: Identifier | None = Field(default=None, description="BT-61 payee legal registration identifier")
 
@@ -267,15 +270,15 @@ class Payee(Base):
 class TaxRepresentative(Base):
     """Seller tax representative party (BG-11)."""
 
-    name: str = Field(description="BT-62 seller tax representative name")
-    vat_id: str = Field(description="BT-63 seller tax representative VAT identifier")
+    name: ShortText = Field(description="BT-62 seller tax representative name")
+    vat_id: ShortText = Field(description="BT-63 seller tax representative VAT identifier")
     address: Address = Field(description="BG-12 seller tax representative postal address")
 
 
 class Delivery(Base):
     """Delivery information (BG-13)."""
 
-    party_name: str | None = Field(default=None, description="BT-70 deliver to party name")
+    party_name: ShortText | None = Field(default=None, description="BT-70 deliver to party name")
     location_id: Identifier | None = Field(default=None, description="BT-71 deliver to location identifier")
     date: _dt.date | None = Field(default=None, description="BT-72 actual delivery date")
     address: Address | None = Field(default=None, description="BG-15 deliver to address")
@@ -291,33 +294,33 @@ class Period(Base):
 class CreditTransfer(Base):
     """Credit transfer (BG-17)."""
 
-    account_id: str = Field(description="BT-84 payment account identifier (IBAN)")
-    account_name: str | None = Field(default=None, description="BT-85 payment account name")
-    bic: str | None = Field(default=None, description="BT-86 payment service provider identifier (BIC)")
+    account_id: ShortText = Field(description="BT-84 payment account identifier (IBAN)")
+    account_name: ShortText | None = Field(default=None, description="BT-85 payment account name")
+    bic: ShortText | None = Field(default=None, description="BT-86 payment service provider identifier (BIC)")
 
 
 class PaymentCard(Base):
     """Payment card information (BG-18)."""
 
-    account_number: str = Field(description="BT-87 payment card primary account number (masked)")
-    holder_name: str | None = Field(default=None, description="BT-88 payment card holder name")
+    account_number: ShortText = Field(description="BT-87 payment card primary account number (masked)")
+    holder_name: ShortText | None = Field(default=None, description="BT-88 payment card holder name")
 
 
 class DirectDebit(Base):
     """Direct debit (BG-19)."""
 
-    mandate_reference: str | None = Field(default=None, description="BT-89 mandate reference identifier")
-    creditor_id: str | None = Field(default=None, description="BT-90 bank assigned creditor identifier")
-    debited_account_id: str | None = Field(default=None, description="BT-91 debited account identifier")
+    mandate_reference: ShortText | None = Field(default=None, description="BT-89 mandate reference identifier")
+    creditor_id: ShortText | None = Field(default=None, description="BT-90 bank assigned creditor identifier")
+    debited_account_id: ShortText | None = Field(default=None, description="BT-91 debited account identifier")
 
 
 class PaymentInstructions(Base):
     """Payment instructions (BG-16)."""
 
-    means_code: str = Field(description="BT-81 payment means type code (UNTDID 4461: 30, 58 SEPA CT, 59 SEPA DD...)")
-    means_text: str | None = Field(default=None, description="BT-82 payment means text")
-    remittance_information: str | None = Field(default=None, description="BT-83 remittance information")
-    credit_transfers: list[CreditTransfer] = Field(default_factory=list, description="BG-17 credit transfers")
+    means_code: ShortText = Field(description="BT-81 payment means type code (UNTDID 4461: 30, 58 SEPA CT, 59 SEPA DD...)")
+    means_text: Text | None = Field(default=None, description="BT-82 payment means text")
+    remittance_information: Text | None = Field(default=None, description="BT-83 remittance information")
+    credit_transfers: list[CreditTransfer] = Field(default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-17 credit transfers")
     card: PaymentCard | None = Field(default=None, description="BG-18 payment card information")
     direct_debit: DirectDebit | None = Field(default=None, description="BG-19 direct debit")
 
@@ -328,23 +331,23 @@ class PaymentInstructions(Base):
 class DocumentAllowanceCharge(Base):
     """Document level allowance (BG-20) or charge (BG-21)."""
 
-    amount: Decimal = Field(description="BT-92/BT-99 amount (without VAT)")
-    base_amount: Decimal | None = Field(default=None, description="BT-93/BT-100 base amount")
-    percentage: Decimal | None = Field(default=None, description="BT-94/BT-101 percentage")
-    vat_category: str = Field(description="BT-95/BT-102 VAT category code")
-    vat_rate: Decimal | None = Field(default=None, description="BT-96/BT-103 VAT rate")
-    reason: str | None = Field(default=None, description="BT-97/BT-104 reason")
-    reason_code: str | None = Field(default=None, description="BT-98/BT-105 reason code (UNTDID 5189 / 7161)")
+    amount: Dec = Field(description="BT-92/BT-99 amount (without VAT)")
+    base_amount: Dec | None = Field(default=None, description="BT-93/BT-100 base amount")
+    percentage: Dec | None = Field(default=None, description="BT-94/BT-101 percentage")
+    vat_category: ShortText = Field(description="BT-95/BT-102 VAT category code")
+    vat_rate: Dec | None = Field(default=None, description="BT-96/BT-103 VAT rate")
+    reason: Text | None = Field(default=None, description="BT-97/BT-104 reason")
+    reason_code: ShortText | None = Field(default=None, description="BT-98/BT-105 reason code (UNTDID 5189 / 7161)")
 
 
 class LineAllowanceCharge(Base):
     """Invoice line allowance (BG-27) or charge (BG-28)."""
 
-    amount: Decimal = Field(description="BT-136/BT-141 amount (without VAT)")
-    base_amount: Decimal | None = Field(default=None, description="BT-137/BT-142 base amount")
-    percentage: Decimal | None = Field(default=None, description="BT-138/BT-143 percentage")
-    reason: str | None = Field(default=None, description="BT-139/BT-144 reason")
-    reason_code: str | None = Field(default=None, description="BT-140/BT-145 reason code")
+    amount: Dec = Field(description="BT-136/BT-141 amount (without VAT)")
+    base_amount: Dec | None = Field(default=None, description="BT-137/BT-142 base amount")
+    percentage: Dec | None = Field(default=None, description="BT-138/BT-143 percentage")
+    reason: Text | None = Field(default=None, description="BT-139/BT-144 reason")
+    reason_code: ShortText | None = Field(default=None, description="BT-140/BT-145 reason code")
 
 
 # --------------------------------------------------------------------------- lines
@@ -353,51 +356,51 @@ class LineAllowanceCharge(Base):
 class ItemAttribute(Base):
     """Item attribute (BG-32)."""
 
-    name: str = Field(description="BT-160 item attribute name")
-    value: str = Field(description="BT-161 item attribute value")
+    name: ShortText = Field(description="BT-160 item attribute name")
+    value: ShortText = Field(description="BT-161 item attribute value")
 
 
 class InvoiceLine(Base):
     """Invoice line (BG-25) with price details (BG-29), VAT (BG-30) and item (BG-31)."""
 
-    id: str = Field(description="BT-126 invoice line identifier")
-    parent_line_id: str | None = Field(
+    id: ShortText = Field(description="BT-126 invoice line identifier")
+    parent_line_id: ShortText | None = Field(
         default=None, description="EXT-FR-FE-162 parent line identifier (EXTENDED-CTC-FR sub-lines)"
     )
-    line_status: str | None = Field(
+    line_status: ShortText | None = Field(
         default=None,
         description="EXT-FR-FE-163 line sub-type: GROUP, DETAIL or INFORMATION (EXTENDED-CTC-FR); GROUP and "
         "INFORMATION lines are not counted in the totals",
     )
-    note: str | None = Field(default=None, description="BT-127 invoice line note")
+    note: Text | None = Field(default=None, description="BT-127 invoice line note")
     object_id: Identifier | None = Field(default=None, description="BT-128 invoice line object identifier")
-    quantity: Decimal = Field(description="BT-129 invoiced quantity")
-    unit_code: str = Field(default="C62", description="BT-130 invoiced quantity unit of measure (UN/ECE rec 20/21)")
-    net_amount: Decimal | None = Field(
+    quantity: Dec = Field(description="BT-129 invoiced quantity")
+    unit_code: ShortText = Field(default="C62", description="BT-130 invoiced quantity unit of measure (UN/ECE rec 20/21)")
+    net_amount: Dec | None = Field(
         default=None, description="BT-131 invoice line net amount (computed when absent)"
     )
-    order_line_reference: str | None = Field(default=None, description="BT-132 referenced purchase order line")
-    accounting_reference: str | None = Field(default=None, description="BT-133 buyer accounting reference")
+    order_line_reference: ShortText | None = Field(default=None, description="BT-132 referenced purchase order line")
+    accounting_reference: ShortText | None = Field(default=None, description="BT-133 buyer accounting reference")
     period: Period | None = Field(default=None, description="BG-26 invoice line period")
-    allowances: list[LineAllowanceCharge] = Field(default_factory=list, description="BG-27 line allowances")
-    charges: list[LineAllowanceCharge] = Field(default_factory=list, description="BG-28 line charges")
-    net_price: Decimal = Field(description="BT-146 item net price (without VAT, after price discount)")
-    price_discount: Decimal | None = Field(default=None, description="BT-147 item price discount")
-    gross_price: Decimal | None = Field(default=None, description="BT-148 item gross price")
-    base_quantity: Decimal | None = Field(default=None, description="BT-149 item price base quantity (default 1)")
-    base_quantity_unit_code: str | None = Field(default=None, description="BT-150 item price base quantity unit")
-    vat_category: str = Field(description="BT-151 invoiced item VAT category code")
-    vat_rate: Decimal | None = Field(default=None, description="BT-152 invoiced item VAT rate (percent)")
-    name: str = Field(description="BT-153 item name")
-    description: str | None = Field(default=None, description="BT-154 item description")
-    seller_item_id: str | None = Field(default=None, description="BT-155 item seller's identifier")
-    buyer_item_id: str | None = Field(default=None, description="BT-156 item buyer's identifier")
+    allowances: list[LineAllowanceCharge] = Field(default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-27 line allowances")
+    charges: list[LineAllowanceCharge] = Field(default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-28 line charges")
+    net_price: Dec = Field(description="BT-146 item net price (without VAT, after price discount)")
+    price_discount: Dec | None = Field(default=None, description="BT-147 item price discount")
+    gross_price: Dec | None = Field(default=None, description="BT-148 item gross price")
+    base_quantity: Dec | None = Field(default=None, description="BT-149 item price base quantity (default 1)")
+    base_quantity_unit_code: ShortText | None = Field(default=None, description="BT-150 item price base quantity unit")
+    vat_category: ShortText = Field(description="BT-151 invoiced item VAT category code")
+    vat_rate: Dec | None = Field(default=None, description="BT-152 invoiced item VAT rate (percent)")
+    name: ShortText = Field(description="BT-153 item name")
+    description: Text | None = Field(default=None, description="BT-154 item description")
+    seller_item_id: ShortText | None = Field(default=None, description="BT-155 item seller's identifier")
+    buyer_item_id: ShortText | None = Field(default=None, description="BT-156 item buyer's identifier")
     standard_item_id: Identifier | None = Field(default=None, description="BT-157 item standard identifier (e.g. GTIN 0160)")
     classification_ids: list[Identifier] = Field(
-        default_factory=list, description="BT-158 item classification identifiers (scheme = list id, e.g. STI)"
+        default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BT-158 item classification identifiers (scheme = list id, e.g. STI)"
     )
-    origin_country: str | None = Field(default=None, description="BT-159 item country of origin")
-    attributes: list[ItemAttribute] = Field(default_factory=list, description="BG-32 item attributes")
+    origin_country: ShortText | None = Field(default=None, description="BT-159 item country of origin")
+    attributes: list[ItemAttribute] = Field(default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-32 item attributes")
 
 
 # --------------------------------------------------------------------------- VAT and totals
@@ -409,12 +412,12 @@ class VatBreakdown(Base):
     Input may give only category/rate/exemption reason: ``calc.compute`` fills the amounts.
     """
 
-    category: str = Field(description="BT-118 VAT category code")
-    rate: Decimal | None = Field(default=None, description="BT-119 VAT category rate (percent)")
-    taxable_amount: Decimal | None = Field(default=None, description="BT-116 VAT category taxable amount (computed when absent)")
-    tax_amount: Decimal | None = Field(default=None, description="BT-117 VAT category tax amount (computed when absent)")
-    exemption_reason: str | None = Field(default=None, description="BT-120 VAT exemption reason text")
-    exemption_reason_code: str | None = Field(default=None, description="BT-121 VAT exemption reason code (VATEX)")
+    category: ShortText = Field(description="BT-118 VAT category code")
+    rate: Dec | None = Field(default=None, description="BT-119 VAT category rate (percent)")
+    taxable_amount: Dec | None = Field(default=None, description="BT-116 VAT category taxable amount (computed when absent)")
+    tax_amount: Dec | None = Field(default=None, description="BT-117 VAT category tax amount (computed when absent)")
+    exemption_reason: Text | None = Field(default=None, description="BT-120 VAT exemption reason text")
+    exemption_reason_code: ShortText | None = Field(default=None, description="BT-121 VAT exemption reason code (VATEX)")
 
 
 class DocumentTotals(Base):
@@ -424,18 +427,18 @@ class DocumentTotals(Base):
     fills the others. After ``compute`` every derived amount is set.
     """
 
-    line_total: Decimal | None = Field(default=None, description="BT-106 sum of invoice line net amounts")
-    allowance_total: Decimal | None = Field(default=None, description="BT-107 sum of allowances on document level")
-    charge_total: Decimal | None = Field(default=None, description="BT-108 sum of charges on document level")
-    tax_exclusive: Decimal | None = Field(default=None, description="BT-109 invoice total amount without VAT")
-    tax_amount: Decimal | None = Field(default=None, description="BT-110 invoice total VAT amount")
-    tax_amount_accounting: Decimal | None = Field(
+    line_total: Dec | None = Field(default=None, description="BT-106 sum of invoice line net amounts")
+    allowance_total: Dec | None = Field(default=None, description="BT-107 sum of allowances on document level")
+    charge_total: Dec | None = Field(default=None, description="BT-108 sum of charges on document level")
+    tax_exclusive: Dec | None = Field(default=None, description="BT-109 invoice total amount without VAT")
+    tax_amount: Dec | None = Field(default=None, description="BT-110 invoice total VAT amount")
+    tax_amount_accounting: Dec | None = Field(
         default=None, description="BT-111 invoice total VAT amount in accounting currency (BT-6)"
     )
-    tax_inclusive: Decimal | None = Field(default=None, description="BT-112 invoice total amount with VAT")
-    prepaid: Decimal | None = Field(default=None, description="BT-113 paid amount")
-    rounding: Decimal | None = Field(default=None, description="BT-114 rounding amount")
-    payable: Decimal | None = Field(default=None, description="BT-115 amount due for payment")
+    tax_inclusive: Dec | None = Field(default=None, description="BT-112 invoice total amount with VAT")
+    prepaid: Dec | None = Field(default=None, description="BT-113 paid amount")
+    rounding: Dec | None = Field(default=None, description="BT-114 rounding amount")
+    payable: Dec | None = Field(default=None, description="BT-115 amount due for payment")
 
 
 # --------------------------------------------------------------------------- invoice
@@ -444,42 +447,42 @@ class DocumentTotals(Base):
 class Invoice(Base):
     """An EN 16931 invoice (also a credit note: BT-3 381...), French CTC flavour."""
 
-    number: str = Field(description="BT-1 invoice number")
+    number: ShortText = Field(description="BT-1 invoice number")
     issue_date: _dt.date = Field(description="BT-2 invoice issue date")
-    type_code: str = Field(
+    type_code: ShortText = Field(
         default="380",
         description="BT-3 invoice type code (380 invoice, 389 self-billed, 381 credit note, 384 corrective, "
         "386 prepayment, 393 factored, 261/262/396/471/472/473/500/501/502/503)",
     )
-    currency: str = Field(default="EUR", description="BT-5 invoice currency code")
-    tax_currency: str | None = Field(default=None, description="BT-6 VAT accounting currency code")
+    currency: ShortText = Field(default="EUR", description="BT-5 invoice currency code")
+    tax_currency: ShortText | None = Field(default=None, description="BT-6 VAT accounting currency code")
     tax_point_date: _dt.date | None = Field(default=None, description="BT-7 value added tax point date")
-    vat_due_date_code: str | None = Field(
+    vat_due_date_code: ShortText | None = Field(
         default=None,
         description="BT-8 VAT point date code, UNTDID 2005: 3 = invoice date (option for VAT on debits), "
         "35 = delivery date, 432 = paid-to date (VAT on receipts). CII writes 5/29/72.",
     )
     due_date: _dt.date | None = Field(default=None, description="BT-9 payment due date")
-    buyer_reference: str | None = Field(default=None, description="BT-10 buyer reference")
-    project_reference: str | None = Field(default=None, description="BT-11 project reference")
-    contract_reference: str | None = Field(default=None, description="BT-12 contract reference")
-    purchase_order_reference: str | None = Field(default=None, description="BT-13 purchase order reference")
-    sales_order_reference: str | None = Field(default=None, description="BT-14 sales order reference")
-    receiving_advice_reference: str | None = Field(default=None, description="BT-15 receiving advice reference")
-    despatch_advice_reference: str | None = Field(default=None, description="BT-16 despatch advice reference")
-    tender_reference: str | None = Field(default=None, description="BT-17 tender or lot reference")
+    buyer_reference: ShortText | None = Field(default=None, description="BT-10 buyer reference")
+    project_reference: ShortText | None = Field(default=None, description="BT-11 project reference")
+    contract_reference: ShortText | None = Field(default=None, description="BT-12 contract reference")
+    purchase_order_reference: ShortText | None = Field(default=None, description="BT-13 purchase order reference")
+    sales_order_reference: ShortText | None = Field(default=None, description="BT-14 sales order reference")
+    receiving_advice_reference: ShortText | None = Field(default=None, description="BT-15 receiving advice reference")
+    despatch_advice_reference: ShortText | None = Field(default=None, description="BT-16 despatch advice reference")
+    tender_reference: ShortText | None = Field(default=None, description="BT-17 tender or lot reference")
     invoiced_object_id: Identifier | None = Field(default=None, description="BT-18 invoiced object identifier")
-    buyer_accounting_reference: str | None = Field(default=None, description="BT-19 buyer accounting reference")
-    payment_terms: str | None = Field(default=None, description="BT-20 payment terms")
-    notes: list[Note] = Field(default_factory=list, description="BG-1 invoice notes (PMT, PMD, AAB mandatory in France)")
-    business_process: str | None = Field(
+    buyer_accounting_reference: ShortText | None = Field(default=None, description="BT-19 buyer accounting reference")
+    payment_terms: Text | None = Field(default=None, description="BT-20 payment terms")
+    notes: list[Note] = Field(default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-1 invoice notes (PMT, PMD, AAB mandatory in France)")
+    business_process: ShortText | None = Field(
         default=None, description="BT-23 business process type = French 'cadre de facturation' (B1, S1, M1...)"
     )
-    specification_id: str = Field(
+    specification_id: ShortText = Field(
         default=SPECIFICATION_IDS[PROFILE_EN16931], description="BT-24 specification identifier"
     )
     preceding_invoices: list[PrecedingInvoiceReference] = Field(
-        default_factory=list, description="BG-3 preceding invoice references"
+        default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-3 preceding invoice references"
     )
     seller: Seller = Field(description="BG-4 seller")
     buyer: Buyer = Field(description="BG-7 buyer")
@@ -489,13 +492,13 @@ class Invoice(Base):
     invoicing_period: Period | None = Field(default=None, description="BG-14 invoicing period")
     payment_instructions: PaymentInstructions | None = Field(default=None, description="BG-16 payment instructions")
     additional_documents: list[AdditionalDocument] = Field(
-        default_factory=list, description="BG-24 additional supporting documents"
+        default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-24 additional supporting documents"
     )
-    allowances: list[DocumentAllowanceCharge] = Field(default_factory=list, description="BG-20 document allowances")
-    charges: list[DocumentAllowanceCharge] = Field(default_factory=list, description="BG-21 document charges")
-    lines: list[InvoiceLine] = Field(default_factory=list, description="BG-25 invoice lines")
+    allowances: list[DocumentAllowanceCharge] = Field(default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-20 document allowances")
+    charges: list[DocumentAllowanceCharge] = Field(default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-21 document charges")
+    lines: list[InvoiceLine] = Field(default_factory=list, max_length=L.MAX_INVOICE_LINES, description="BG-25 invoice lines")
     vat_breakdown: list[VatBreakdown] = Field(
-        default_factory=list, description="BG-23 VAT breakdown (computed when empty)"
+        default_factory=list, max_length=L.MAX_LIST_ITEMS, description="BG-23 VAT breakdown (computed when empty)"
     )
     totals: DocumentTotals | None = Field(default=None, description="BG-22 document totals (computed when absent)")
 

@@ -4,6 +4,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from einvoice.invoicing.model import Invoice
+from einvoice.types import line
+
 
 class _Camel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
@@ -12,8 +15,9 @@ class _Camel(BaseModel):
 class InvoiceCreate(_Camel):
     """``POST /v1/invoices``: an EN 16931 invoice (JSON, see the Invoice schema) for one of your companies."""
 
-    company_id: str = Field(alias="companyId", description="The company issuing the invoice (or receiving it, for self-billing)")
-    invoice: dict[str, Any] = Field(description="The invoice: EN 16931 model in camelCase (BT/BG numbers in the schema)")
+    company_id: line(64) = Field(alias="companyId",
+                             description="The company issuing the invoice (or receiving it, for self-billing)")
+    invoice: Invoice = Field(description="The invoice: EN 16931 model in camelCase (BT/BG numbers in the schema)")
     profile: str = Field("en16931", pattern="^(en16931|basicwl|extended|extended-ctc-fr)$",
                          description="Factur-X / CII profile of the generated documents")
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from einvoice.routing import Function, Route
+from einvoice.routing import DOCUMENTS, JSON, Function, Route
 
 FUNCTIONS = (
     Function(
         "validations_create",
-        routes=(Route("POST", "/v1/validations", summary="Validate a CII / UBL / Factur-X document (XSD, EN 16931, BR-FR)"),),
+        routes=(Route("POST", "/v1/validations", summary="Validate a CII / UBL / Factur-X document (XSD, EN 16931, BR-FR)",
+                      content_types=DOCUMENTS),),
         access=("tenancy:r",),
         needs=("validation",),
         memory_mb=1536,
@@ -15,7 +16,8 @@ FUNCTIONS = (
     ),
     Function(
         "conversions_create",
-        routes=(Route("POST", "/v1/conversions", summary="Convert a document to CII, UBL or Factur-X", binary=True),),
+        routes=(Route("POST", "/v1/conversions", summary="Convert a document to CII, UBL or Factur-X", binary=True,
+                      content_types=DOCUMENTS),),
         access=("tenancy:r",),
         needs=("render",),
         memory_mb=1024,
@@ -23,7 +25,8 @@ FUNCTIONS = (
     ),
     Function(
         "invoices_create",
-        routes=(Route("POST", "/v1/invoices", summary="Create an invoice draft for one of your companies"),),
+        routes=(Route("POST", "/v1/invoices", summary="Create an invoice draft for one of your companies",
+                      content_types=JSON, idempotent=True, status=201),),
         access=("tenancy:r", "data:rw"),
         description="Invoice entry with the legal checks",
     ),

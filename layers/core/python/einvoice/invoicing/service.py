@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,11 +34,13 @@ def _table(s: Settings):
     return table(s.data_table, s)
 
 
-def _model(invoice_json: dict[str, Any]):
+def _model(invoice_json: Any):
     from pydantic import ValidationError
 
     from einvoice.invoicing.model import Invoice
 
+    if isinstance(invoice_json, Invoice):
+        return invoice_json
     try:
         return Invoice.model_validate(invoice_json)
     except ValidationError as exc:
@@ -46,6 +49,22 @@ def _model(invoice_json: dict[str, Any]):
             for err in exc.errors()
         ]
         raise InvalidInputError("The invoice does not match the EN 16931 model", details) from None
+
+
+@contextmanager
+def _exact_arithmetic():
+    """Amounts within the model's digits can still multiply past what decimal computes exactly
+    (28 significant digits): that is the caller's input, a 422, not a crash."""
+    from decimal import DecimalException
+
+    try:
+        yield
+    except DecimalException:
+        raise InvalidInputError(
+            "The amounts are too large to be computed exactly (quantity x price must stay below 10^26)",
+            [ErrorDetail("amounts too large", field="invoice.lines", rule="AMOUNT_RANGE",
+                         message_fr="montants trop grands pour être calculés exactement")],
+        ) from None
 
 
 def _company_matches(company, invoice) -> list[ErrorDetail]:
@@ -80,13 +99,15 @@ def create_invoice(tenant: Tenant, body: InvoiceCreate, *, settings: Settings | 
     company = get_company(tenant, body.company_id, settings=s)
     if not company.sales_invoices and not company.purchase_invoices:
         raise InvalidInputError("The company has no invoicing option", [ErrorDetail("no option", field="companyId")])
-    invoice = calc.compute(_model(body.invoice))
-    details = _company_matches(company, invoice) + checks.check(invoice)
+    with _exact_arithmetic():
+        invoice = calc.compute(_model(body.invoice))
+        details = _company_matches(company, invoice) + checks.check(invoice)
     if details:
         raise InvalidInputError(f"The invoice breaks {len(details)} rule(s)", details)
     dup = checks.duplicate_key(invoice)
     invoice_id = hashlib.sha256(f"{company.account_id}|{company.id}|{dup}".encode()).hexdigest()[:24]
     invoice_json = invoice.to_json_dict()
+    _check_draft_size(invoice_json)
     fingerprint = hashlib.sha256(
         json.dumps({"invoice": invoice_json, "profile": body.profile}, sort_keys=True).encode()
     ).hexdigest()
@@ -165,6 +186,20 @@ def create_received_invoice(account_id: str, company_id: str, invoice, *, docume
                              message_fr="facture déjà reçue")],
             ) from None
     return invoice_id
+def _check_draft_size(invoice_json: dict[str, Any]) -> None:
+    """A draft is one DynamoDB item (400 KB): refused with a clear 413 before anything is written
+    (decision: no S3 spill-over for drafts; 2,000 ordinary lines fit)."""
+    from einvoice.api.limits import MAX_DRAFT_ITEM_BYTES
+    from einvoice.errors import PayloadTooLargeError
+
+    size = len(json.dumps(invoice_json, separators=(",", ":")).encode())
+    if size > MAX_DRAFT_ITEM_BYTES:
+        raise PayloadTooLargeError(
+            f"The computed draft takes {size // 1024} KB; a draft is limited to {MAX_DRAFT_ITEM_BYTES // 1024} KB "
+            "(split the invoice or shorten its texts)",
+            [ErrorDetail(f"{size} bytes", field="invoice", rule="DRAFT_SIZE",
+                         message_fr="brouillon trop volumineux : scindez la facture")],
+        )
 
 
 def _to_out(item: dict[str, Any]) -> InvoiceOut:
@@ -249,14 +284,28 @@ def validate_document(data: bytes, *, filename: str | None = None, settings: Set
 
 
 def parse_document(data: bytes):
-    """A CII / UBL / Factur-X (or ZUGFeRD 2.x) document into the EN 16931 model."""
-    if data[:5] == b"%PDF-":
-        from einvoice.invoicing.facturx import parse_pdf
+    """A CII / UBL / Factur-X (or ZUGFeRD 2.x) document into the EN 16931 model.
 
-        return parse_pdf(data)
-    from einvoice.invoicing.parse import parse_xml
+    A value the model refuses (a text with a control character, an amount written ``1E+50000000``
+    or with too many digits: ``einvoice.types``) is a 422 naming the business term's field."""
+    from pydantic import ValidationError
 
-    return parse_xml(data)
+    try:
+        if data[:5] == b"%PDF-":
+            from einvoice.invoicing.facturx import parse_pdf
+
+            return parse_pdf(data)
+        from einvoice.invoicing.parse import parse_xml
+
+        return parse_xml(data)
+    except ValidationError as exc:
+        details = [
+            ErrorDetail(err.get("msg", "invalid"), field=".".join(str(p) for p in err.get("loc", ())) or None,
+                        rule=err.get("type"))
+            for err in exc.errors()[:50]
+        ]
+        raise InvalidInputError(f"The document holds values outside the model's limits ({exc.title})",
+                                details) from None
 
 
 def convert_document(data: bytes, to: str) -> tuple[bytes, str, str]:
@@ -265,6 +314,7 @@ def convert_document(data: bytes, to: str) -> tuple[bytes, str, str]:
         raise InvalidInputError("to must be facturx, cii or ubl", [ErrorDetail(f"unknown format {to!r}", field="to")])
     _check_size(data)
     invoice = parse_document(data)
-    out = render_invoice(invoice, to, None)
+    with _exact_arithmetic():
+        out = render_invoice(invoice, to, None)
     ctype, ext = FORMATS[to]
     return out, ctype, f"{invoice.number}.{ext}".replace("/", "-")
