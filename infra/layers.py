@@ -56,8 +56,8 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         "validation",
-        ("saxonche",),
-        "SaxonC-HE (XSLT 3 for the Schematron layers)",
+        ("saxonche", "pyfrctc"),
+        "SaxonC-HE (XSLT 3 for the Schematron layers), pyfrctc (CDAR XSD and BR-FR-CDV artefacts)",
     ),
     Layer(
         "render",
@@ -73,8 +73,13 @@ LAYERS: tuple[Layer, ...] = (
     ),
     Layer(
         "ocr",
-        ("pytesseract",),
-        "OCR client libraries",
+        ("pytesseract", "pdfplumber", "pypdfium2", "numpy", "pillow"),
+        "OCR: text-layer words (pdfplumber), rasterisation (pypdfium2), image pre-processing (numpy, Pillow)",
+    ),
+    Layer(
+        "payments",
+        ("sepaxml", "schwifty"),
+        "SEPA credit transfer files (sepaxml) and IBAN/BIC checks (schwifty)",
     ),
 )
 

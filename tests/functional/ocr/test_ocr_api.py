@@ -11,16 +11,17 @@ from local import ocr_samples
 
 
 def _company(aws, account_id: str, party: dict) -> str:
-    import boto3
+    from types import SimpleNamespace
 
-    from einvoice.companies import store
+    from einvoice.companies.dynamodb import DynamoCompanyRepository
+    from einvoice.companies.model import new_company, now_iso
 
-    item = store.build_item(account_id=account_id, identifier_type="SIREN", identifier=party["siren"],
-                            employees="11-20", purchase_invoices=True, purchase_payment=False, sales_invoices=True,
-                            duplicate_control=False, name=party["name"], vat_liable=True, status="A",
-                            reception_platform=None, now=store.now_iso())
-    boto3.client("dynamodb", region_name=aws.settings.region).put_item(TableName=aws.settings.data_table, Item=item)
-    return item["id"]["S"]
+    record = SimpleNamespace(name=party["name"], vat_liable=True, status="A", reception_platform=None)
+    company = new_company(account_id=account_id, identifier_type="SIREN", identifier=party["siren"],
+                          employees="11-20", purchase_invoices=True, purchase_payment=False, sales_invoices=True,
+                          duplicate_control=False, record=record, now=now_iso())
+    assert DynamoCompanyRepository.from_settings(aws.settings).create(company) is None
+    return company.id
 
 
 def _wait(api, key, ocr_id, timeout=600.0):

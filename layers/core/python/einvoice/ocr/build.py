@@ -37,6 +37,11 @@ _EXEMPTIONS = (
 )
 
 
+
+def _dec(value: Decimal) -> str:
+    """A decimal as the invoice model reads it: positional notation, never ``2E+1``."""
+    return format(value, "f")
+
 def _v(result: dict[str, Any], bt: str) -> Any:
     f = (result.get("fields") or {}).get(bt)
     return f.get("value") if f else None
@@ -74,9 +79,9 @@ def _lines(result: dict[str, Any], text_rows: list[str]) -> list[dict[str, Any]]
             price = (amount / qty) if qty else amount
             if qty == 0 or price.quantize(Decimal("0.000001")) * qty != amount:
                 qty, price = Decimal(1), amount
-            out.append({"id": str(i), "name": str(ln["name"]["value"])[:200] or f"Ligne {i}", "quantity": str(qty),
-                        "unitCode": "C62", "netPrice": str(price.quantize(Decimal("0.000001")).normalize()),
-                        "vatCategory": "S" if rate else "Z", "vatRate": str(rate)})
+            out.append({"id": str(i), "name": str(ln["name"]["value"])[:200] or f"Ligne {i}", "quantity": _dec(qty),
+                        "unitCode": "C62", "netPrice": _dec(price.quantize(Decimal("0.000001")).normalize()),
+                        "vatCategory": "S" if rate else "Z", "vatRate": _dec(rate)})
         else:
             return out
     if rows:
@@ -87,8 +92,8 @@ def _lines(result: dict[str, Any], text_rows: list[str]) -> list[dict[str, Any]]
             if rate is None or base is None:
                 return []
             out.append({"id": str(i), "name": f"Montant soumis à TVA {rate} % (facture d'origine)", "quantity": "1",
-                        "unitCode": "C62", "netPrice": str(base), "vatCategory": "S" if rate else "Z",
-                        "vatRate": str(rate)})
+                        "unitCode": "C62", "netPrice": _dec(base), "vatCategory": "S" if rate else "Z",
+                        "vatRate": _dec(rate)})
         return out
     vat = Decimal(str(_v(result, "BT-110") or 0))
     if vat == 0:
@@ -99,13 +104,13 @@ def _lines(result: dict[str, Any], text_rows: list[str]) -> list[dict[str, Any]]
                 category, reason, code = cat, why, vatex
                 break
         return [{"id": "1", "name": "Montant de la facture d'origine", "quantity": "1", "unitCode": "C62",
-                 "netPrice": str(ht), "vatCategory": category, "vatRate": "0",
+                 "netPrice": _dec(ht), "vatCategory": category, "vatRate": "0",
                  "_exemption": {"reason": reason, "code": code}}]
     rate = _rate((vat * 100 / ht).quantize(Decimal("0.1"))) if ht else None
     if rate is None:
         return []
     return [{"id": "1", "name": f"Montant soumis à TVA {rate} % (facture d'origine)", "quantity": "1",
-             "unitCode": "C62", "netPrice": str(ht), "vatCategory": "S", "vatRate": str(rate)}]
+             "unitCode": "C62", "netPrice": _dec(ht), "vatCategory": "S", "vatRate": _dec(rate)}]
 
 
 def invoice_json(result: dict[str, Any], *, text_rows: list[str], business_process: str = "M1") -> dict[str, Any]:
@@ -153,7 +158,7 @@ def invoice_json(result: dict[str, Any], *, text_rows: list[str], business_proce
                                 **({"exemptionReasonCode": exemption["code"]} if exemption["code"] else {})}]
     due, ttc = _v(result, "BT-115"), _v(result, "BT-112")
     if due is not None and ttc is not None and Decimal(str(due)) != Decimal(str(ttc)):
-        inv["totals"] = {"prepaid": str(Decimal(str(ttc)) - Decimal(str(due)))}
+        inv["totals"] = {"prepaid": _dec(Decimal(str(ttc)) - Decimal(str(due)))}
     if _v(result, "BT-25"):
         inv["precedingInvoices"] = [{"number": _v(result, "BT-25"),
                                      **({"issueDate": _v(result, "BT-26")} if _v(result, "BT-26") else {})}]
