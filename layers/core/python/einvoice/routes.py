@@ -18,6 +18,7 @@ AREAS: tuple[str, ...] = (
     "directory",
     "invoicing",
     "enrolment",
+    "transmission",
 )
 
 

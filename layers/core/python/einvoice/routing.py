@@ -11,6 +11,10 @@ Step Functions task or an S3 event target. ``access`` lists what its least-privi
 * ``sfn:start:<machine>`` -- start executions of a state machine; ``sfn:callback`` -- SendTask*
 * ``apigw:keys`` -- create API keys and usage-plan keys (operator functions only)
 * ``textract`` -- Textract document analysis
+* ``outbox:w`` -- the outbox bucket (regulatory flows to the PPF)
+* ``events:put`` -- publish on the platform's event bus; ``sqs:send:<queue>`` -- send to a queue of
+  ``einvoice.resources.QUEUES`` (by its setting without ``_queue_url``)
+* ``ssm:platforms`` -- read the platform registry's OAuth2 client secrets (SSM SecureStrings)
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class Function:
     # S3 event source: ("drop", ".csv") means object-created events of that bucket with that suffix
     s3_trigger: tuple[str, str] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # SQS event source: the queue's setting prefix in ``einvoice.resources.QUEUES`` (e.g. "redelivery")
+    queue_trigger: str | None = None
     # Heavy dependency groups this function's code needs beyond the base layer (packaging attaches
     # only these): "validation" (saxonche + rule artefacts), "render" (typst + fonts),
     # "seal" (pyHanko, cryptography), "ocr" (OCR / image tools). Empty = base layer only.
@@ -55,3 +61,4 @@ class StateMachine:
     name: str  # statemachines/<name>.asl.json
     setting: str  # Settings field receiving its ARN
     substitutions: dict[str, str] = field(default_factory=dict)  # non-function substitutions
+    type: str = "STANDARD"  # or "EXPRESS" (<= 5 minutes, no .waitForTaskToken, billed per request and duration)

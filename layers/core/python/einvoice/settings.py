@@ -35,6 +35,13 @@ ENV: dict[str, str] = {
     "french_rules_severity": "EINVOICE_FR_RULES_SEVERITY",
     "usage_plan_id": "EINVOICE_USAGE_PLAN_ID",
     "state_dir": "EINVOICE_STATE_DIR",
+    "transmission_state_machine_arn": "EINVOICE_TRANSMISSION_SM_ARN",
+    "redelivery_queue_url": "EINVOICE_REDELIVERY_QUEUE_URL",
+    "event_bus_name": "EINVOICE_EVENT_BUS",
+    "outbox_bucket": "EINVOICE_OUTBOX_BUCKET",
+    "redelivery_schedule": "EINVOICE_REDELIVERY_SCHEDULE",
+    "watchdog_seconds": "EINVOICE_WATCHDOG_SECONDS",
+    "peer_timeout_seconds": "EINVOICE_PEER_TIMEOUT_SECONDS",
 }
 
 
@@ -61,6 +68,19 @@ class Settings(BaseModel):
     french_rules_severity: str = Field("fatal", pattern="^(fatal|warning)$")
     usage_plan_id: str = Field("", description="API Gateway usage plan new API keys are attached to")
     state_dir: str = Field("", description="Local only: where test certificates and local state live")
+    transmission_state_machine_arn: str = ""
+    redelivery_queue_url: str = ""
+    event_bus_name: str = "einvoice-events"
+    outbox_bucket: str = "einvoice-outbox"
+    redelivery_schedule: str = Field(
+        "60,300,900,1800,3600,7200,14400,28800", pattern=r"^[0-9]+(,[0-9]+)*$",
+        description="Seconds between the redeliveries to a platform that stays down (then 221 ROUTAGE_ERR)")
+    watchdog_seconds: int = Field(900, ge=1, description="A transmission silent this long is restarted")
+    peer_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of a Flow API call")
+
+    @property
+    def redelivery_delays(self) -> list[int]:
+        return [int(x) for x in self.redelivery_schedule.split(",")]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
