@@ -25,6 +25,8 @@ FAST = {"redelivery_schedule": "1,1,2", "watchdog_seconds": 30, "peer_timeout_se
 
 @pytest.fixture
 def platform(tmp_path_factory):
+    from werkzeug.test import Client
+
     from einvoice.directory.cache import reset_directory_cache
     from einvoice.directory.loader import load_csv
     from einvoice.transmission.service import reset_default_deps
@@ -32,7 +34,6 @@ def platform(tmp_path_factory):
     from local.queues import QueuePoller
     from local.server import LocalApi
     from local.testing import local_aws
-    from werkzeug.test import Client
 
     reset_default_deps()
     reset_directory_cache()
