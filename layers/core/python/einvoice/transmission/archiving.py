@@ -35,6 +35,10 @@ _THROTTLED = {"SlowDown", "ThrottlingException", "RequestTimeout", "ServiceUnava
               "500"}
 
 
+class ArchiveTamperedError(Exception):
+    """The stored bytes no longer match the checksum S3 recorded when they were written."""
+
+
 @dataclass(frozen=True)
 class Member:
     name: str
@@ -155,13 +159,15 @@ class S3InvoiceArchive:
                 "retainUntil": _iso(until)}
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError, FlexibleChecksumError
 
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if version_id:
             kwargs["VersionId"] = version_id
         try:
             return self.s3.get_object(**kwargs)["Body"].read()
+        except FlexibleChecksumError:
+            raise ArchiveTamperedError(f"{key}: the stored bytes fail the SHA-256 checksum S3 recorded") from None
         except ClientError as exc:
             code = error_code(exc)
             if code in _THROTTLED:

@@ -389,8 +389,12 @@ def archive_listing(tenant: Tenant, invoice_id: str, *, deps: TransmissionDeps |
         raise NotFoundError("The invoice is not archived yet (it is archived when deposited, status 200)", [
             ErrorDetail("not archived", field="id", rule="NOT_ARCHIVED", message_fr="facture non archivée")])
     info = record.archive
-    data = deps.get_archive().get(info["key"], info.get("versionId"))
-    report = archiving.verify(data, expected_sha256=info["sha256"], roots=seals.trust_roots(deps.get_sealer()))
+    try:
+        data = deps.get_archive().get(info["key"], info.get("versionId"))
+        report = archiving.verify(data, expected_sha256=info["sha256"], roots=seals.trust_roots(deps.get_sealer()))
+    except archiving.ArchiveTamperedError as exc:
+        report = {"verified": False, "problems": [str(exc)], "objects": info.get("objects", []),
+                  "seal": None}
     out = {"invoiceId": record.id, "container": {k: info.get(k) for k in ("sha256", "size", "versionId",
                                                                            "retainUntil")},
            "retention": {"mode": "COMPLIANCE", "hotUntil": info.get("retainUntil"),
