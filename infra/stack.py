@@ -26,6 +26,9 @@ from aws_cdk import (
     aws_events as events,
 )
 from aws_cdk import (
+    aws_events_targets as targets,
+)
+from aws_cdk import (
     aws_iam as iam,
 )
 from aws_cdk import (
@@ -299,6 +302,9 @@ class EInvoiceStack(cdk.Stack):
             )
             self._grant(fn, function, role)
             self.functions[fn.name] = function
+            if fn.schedule:
+                events.Rule(self, f"{_pascal(fn.name)}Schedule", schedule=events.Schedule.expression(fn.schedule),
+                            targets=[targets.LambdaFunction(function)])
             if fn.queue_trigger:
                 function.add_event_source(sources.SqsEventSource(
                     self.queues[f"{fn.queue_trigger}_queue_url"], batch_size=10, report_batch_item_failures=True))

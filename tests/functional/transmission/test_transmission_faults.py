@@ -99,3 +99,40 @@ def test_archive_delete_and_overwrite_are_refused_and_tampering_is_detected(plat
     stored.value = bytes(data)
     listing = platform.api.get(f"/v1/invoices/{invoice_id}/archive", headers={"x-api-key": key}).json
     assert listing["verified"] is False and listing["problems"]
+
+
+def test_daily_bundle_is_the_ten_year_copy_and_serves_reads_once_the_hot_copy_expired(platform, tenant_keys):
+    import json
+
+    from botocore.exceptions import ClientError
+    from moto.s3.models import s3_backends
+
+    from einvoice.adapters.aws.clients import client
+    from einvoice.transmission import bundles
+    from local.bootstrap import ACCOUNT_ID
+
+    key = tenant_keys["a"]
+    company = create_company(platform, key, SELLER_SIREN)
+    ids = [_issue(platform, key, company, _body(number=f"F2026-02{n:02d}")) for n in range(2)]
+    records = [_until(platform, key, i, "201") for i in ids]
+    day = records[0]["statusHistory"][0]["at"][:10]
+    out = bundles.run({"day": day})
+    assert [(b["accountId"], b["containers"]) for b in out["bundles"]] == [("account-a", 2)]
+    assert bundles.run({"day": day})["bundles"][0]["skipped"] is True  # idempotent
+    s3 = client("s3")
+    bucket = platform.settings.archive_bucket
+    tar_key, manifest_key = bundles.bundle_keys(day, "account-a")
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+    head = s3.head_object(Bucket=bucket, Key=tar_key)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert head["ObjectLockRetainUntilDate"].year - int(day[:4]) == 10
+    with pytest.raises(ClientError):
+        s3.delete_object(Bucket=bucket, Key=tar_key, VersionId=head["VersionId"])
+    archive = platform.api.get(f"/v1/invoices/{ids[0]}/archive", headers={"x-api-key": key}).json
+    entry = next(e for e in manifest["containers"] if e["key"] == archive["container"]["key"])
+    assert entry["sha256"] == archive["container"]["sha256"]
+    # the hot container expires (lifecycle, not run by moto): reads come from the bundle
+    bucket_obj = s3_backends[ACCOUNT_ID]["aws"].get_bucket(bucket)
+    bucket_obj.keys.pop(archive["container"]["key"])
+    again = platform.api.get(f"/v1/invoices/{ids[0]}/archive", headers={"x-api-key": key}).json
+    assert again["readFrom"] == "bundle" and again["verified"] is True, again

@@ -46,6 +46,8 @@ class Function:
     env: dict[str, str] = field(default_factory=dict)
     # SQS event source: the queue's setting prefix in ``einvoice.resources.QUEUES`` (e.g. "redelivery")
     queue_trigger: str | None = None
+    # EventBridge schedule expression ("cron(...)" / "rate(...)") invoking the function with ``{}``
+    schedule: str | None = None
     # Heavy dependency groups this function's code needs beyond the base layer (packaging attaches
     # only these): "validation" (saxonche + rule artefacts), "render" (typst + fonts),
     # "seal" (pyHanko, cryptography), "ocr" (OCR / image tools). Empty = base layer only.

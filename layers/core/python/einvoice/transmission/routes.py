@@ -39,6 +39,9 @@ FUNCTIONS = (
     Function("transmission_redeliver", access=("data:rw", "sqs:send:redelivery", "sfn:start:transmission"),
              queue_trigger="redelivery", memory_mb=256, timeout_seconds=60,
              description="Redelivery queue: restart due or stalled transmissions"),
+    Function("archive_bundle", access=("archive:r", "archive:w"), schedule="cron(30 2 * * ? *)",
+             memory_mb=512, timeout_seconds=900,
+             description="Daily: bundle yesterday's invoice containers per account (ten-year COMPLIANCE copy)"),
 )
 
 STATE_MACHINES = (StateMachine("transmission", "transmission_state_machine_arn", type="EXPRESS"),)
