@@ -244,7 +244,8 @@ def _deposit(deps: TransmissionDeps, record: Any, invoice: Any, route: dict[str,
     else:
         ref = deps.get_ppf().submit_flux1(name=flux1.object_name(invoice, record.transmission_id, day), data=f1)
         flux1_info = {"status": "submitted", "profile": flux1.PROFILE, "checks": [], **ref}
-    archive_info = {**stored, "objects": manifest["objects"], "seal": seal}
+    # the member list stays in the container's manifest: the record is rewritten on each status change
+    archive_info = {**stored, "seal": {"type": seal["type"], "document": seal["document"]}}
     document_info = {"name": doc_name, "syntax": route["syntax"], "sha256": archived_sha(manifest, doc_name),
                      "contentType": "application/pdf" if doc_name.endswith(".pdf") else "application/xml"}
     reason = NON_TRANSMISE if route["delivery"] == "none" else None
