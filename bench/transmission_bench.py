@@ -273,6 +273,7 @@ def main() -> int:
     pending = list(drafts)
     inflight: set[str] = set()
     t_start = time.time()
+    last_get: dict[str, float] = {}
     while pending or inflight:
         while pending and len(inflight) < args.window:
             invoice_id = pending.pop(0)
@@ -280,14 +281,22 @@ def main() -> int:
             status, out = call("POST", f"{base}/v1/invoices/{invoice_id}/issue", key)
             assert status == 202, out
             inflight.add(invoice_id)
-        time.sleep(0.1)
+        time.sleep(0.5)
+        # one listing call finds the newly issued ones; a GET now and then catches any other final status
+        status, page = call("GET", f"{base}/v1/invoices?companyId={company['id']}&direction=sent&status=201"
+                                   f"&limit=100", key)
+        done_201 = {item["id"] for item in page["items"]}
         for invoice_id in list(inflight):
+            now = time.time()
+            if invoice_id not in done_201 and now - last_get.get(invoice_id, issued_at[invoice_id]) < 10:
+                continue
+            last_get[invoice_id] = now
             status, view = call("GET", f"{base}/v1/invoices/{invoice_id}", key)
             if view["state"] == "DONE":
                 finals[invoice_id] = view
                 inflight.discard(invoice_id)
-        if len(finals) and len(finals) % 100 == 0:
-            print(f"  {len(finals)} done", flush=True)
+                if len(finals) % 100 == 0:
+                    print(f"  {len(finals)} done", flush=True)
     t_end = max(_ts(v["statusHistory"][-1]["at"]) for v in finals.values())
     report(args, meter, platform, finals, issued_at, t_start, t_end, draft_seconds, draft_counts)
     platform.stop()
