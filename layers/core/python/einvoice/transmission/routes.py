@@ -25,7 +25,7 @@ FUNCTIONS = (
              access=("tenancy:r", "data:r", "archive:r"), memory_mb=1024, needs=("seal",),
              description="List and verify an invoice's archived objects"),
     # Step Functions tasks
-    Function("transmission_prepare", access=("data:rw", "directory:r", "drop:r", "archive:w", "outbox:w",
+    Function("transmission_prepare", access=("data:rw", "directory:r", "drop:r", "archive:r", "archive:w", "outbox:w",
                                              "events:put"),
              asl_substitutions=("PrepareFunctionArn",), timeout_seconds=60, memory_mb=1536,
              needs=("validation", "render", "seal"),
