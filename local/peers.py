@@ -27,7 +27,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 MODES = ("ok", "down", "slow", "reject")
-DEFAULT_PEERS = (("0238:PA-0042", "Plateforme 0042 (simulée)", "UBL"), ("0238:PA-0117", "Plateforme 0117 (simulée)", None))
+DEFAULT_PEERS = (("0238:PA-0042", "Plateforme 0042 (simulée)", "UBL"),
+                 ("0238:PA-0117", "Plateforme 0117 (simulée)", None))
 
 
 def _json(status: int, body: Any) -> Response:

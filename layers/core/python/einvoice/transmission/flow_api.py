@@ -98,7 +98,8 @@ class AfnorFlowClient:
         except urllib.error.HTTPError as err:
             status, raw = err.code, err.read(MAX_RESPONSE_BYTES)
         except TimeoutError:
-            raise PeerUnavailableError("PeerTimeout", f"no answer to the {what} request in {self.timeout:g} s") from None
+            raise PeerUnavailableError("PeerTimeout",
+                                       f"no answer to the {what} request in {self.timeout:g} s") from None
         except (urllib.error.URLError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError):

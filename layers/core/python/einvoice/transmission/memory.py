@@ -48,7 +48,8 @@ class MemoryFlowClient:
         if mode == "reject":
             return DeliveryResult("refused", reason_code="InvalidSchema", message="schema refused")
         with self._lock:
-            seen = any(f["trackingId"] == flow_info["trackingId"] for f in self.received if f["platform"] == platform.id)
+            seen = any(f["trackingId"] == flow_info["trackingId"] and f["platform"] == platform.id
+                       for f in self.received)
             self.received.append({**flow_info, "platform": platform.id, "size": len(data)})
         if seen or mode == "duplicate":
             return DeliveryResult("duplicate", reason_code="AlreadyExistingFlow")

@@ -35,7 +35,8 @@ from einvoice.invoicing.records import (
 )
 from einvoice.tenancy import Tenant
 
-FILE_TYPES = {"facturx": ("application/pdf", "pdf"), "cii": ("application/xml", "xml"), "ubl": ("application/xml", "xml")}
+FILE_TYPES = {"facturx": ("application/pdf", "pdf"), "cii": ("application/xml", "xml"),
+              "ubl": ("application/xml", "xml")}
 STATUS_EVENT = "InvoiceStatusChanged"
 
 

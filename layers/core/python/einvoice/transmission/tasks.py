@@ -299,7 +299,8 @@ def deliver(event: dict[str, Any], deps: TransmissionDeps | None = None) -> dict
         if platform is None:
             raise PeerUnavailableError("PlatformNotRegistered", f"{platform_id} is not in the platform registry")
         data = _document(deps, record)
-        flow_info = {"trackingId": tid, "name": f"{record.number}.{'pdf' if record.document['name'].endswith('.pdf') else 'xml'}",
+        ext = "pdf" if record.document["name"].endswith(".pdf") else "xml"
+        flow_info = {"trackingId": tid, "name": f"{record.number}.{ext}",
                      "processingRule": route.get("processingRule", "B2B"), "flowSyntax": route.get("syntax"),
                      "flowProfile": FLOW_PROFILES.get(record.profile, "Undefined"),
                      "sha256": record.document["sha256"]}
