@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, TABLES
+from einvoice import resources
+from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, QUEUES, TABLES
 from einvoice.settings import Settings
 
 ACCOUNT_ID = "123456789012"
@@ -126,6 +127,14 @@ def create_buckets(settings: Settings) -> None:
                     "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": ARCHIVE_RETENTION_YEARS}},
                 },
             )
+            s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+                {"ID": "hot-containers", "Status": "Enabled", "Filter": {"Prefix": resources.ARCHIVE_HOT_PREFIX},
+                 "Expiration": {"Days": resources.ARCHIVE_HOT_EXPIRE_DAYS},
+                 "NoncurrentVersionExpiration": {"NoncurrentDays": 1}},
+                {"ID": "cold-bundles", "Status": "Enabled", "Filter": {"Prefix": resources.ARCHIVE_BUNDLE_PREFIX},
+                 "Transitions": [{"Days": resources.ARCHIVE_COLD_AFTER_DAYS,
+                                  "StorageClass": resources.ARCHIVE_COLD_CLASS}]},
+            ]})
         s3.put_public_access_block(
             Bucket=name,
             PublicAccessBlockConfiguration={
@@ -135,6 +144,31 @@ def create_buckets(settings: Settings) -> None:
                 "RestrictPublicBuckets": True,
             },
         )
+
+
+def create_queues(settings: Settings) -> dict[str, str]:
+    """Each queue of ``einvoice.resources.QUEUES`` with its dead-letter queue; returns {setting: url}."""
+    from einvoice.adapters.aws.clients import client
+
+    sqs = client("sqs", settings)
+    urls = {}
+    for spec in QUEUES:
+        dead = sqs.create_queue(QueueName=f"einvoice-{spec.logical_id}-dlq")["QueueUrl"]
+        dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        urls[spec.setting] = sqs.create_queue(QueueName=f"einvoice-{spec.logical_id}", Attributes={
+            "VisibilityTimeout": str(spec.visibility_timeout_seconds),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": spec.max_receive_count}),
+        })["QueueUrl"]
+    return urls
+
+
+def create_event_bus(settings: Settings) -> None:
+    from einvoice.adapters.aws.clients import client
+
+    bus = getattr(settings, EVENT_BUS[1])
+    events = client("events", settings)
+    if not any(b["Name"] == bus for b in events.list_event_buses().get("EventBuses", [])):
+        events.create_event_bus(Name=bus)
 
 
 def create_event_sources(settings: Settings) -> None:
@@ -245,7 +279,8 @@ def create_state_machines(settings: Settings, extra_substitutions: dict[str, str
             arns[sm.setting] = existing[name]
         else:
             arns[sm.setting] = sfn.create_state_machine(
-                name=name, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/einvoice-sfn"
+                name=name, definition=definition, roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/einvoice-sfn",
+                type=sm.type,
             )["stateMachineArn"]
     return arns
 
@@ -255,8 +290,9 @@ def bootstrap(settings: Settings, extra_substitutions: dict[str, str] | None = N
     create_tables(settings)
     create_buckets(settings)
     create_ses_identity(settings)
+    create_event_bus(settings)
     api_id, plan_id = create_api_gateway(settings)
-    settings = settings.model_copy(update={"usage_plan_id": plan_id})
+    settings = settings.model_copy(update={"usage_plan_id": plan_id, **create_queues(settings)})
     arns = create_state_machines(settings, extra_substitutions)
     settings = settings.model_copy(update=arns)
     create_event_sources(settings)

@@ -39,6 +39,15 @@ LOCAL_ENV = {
 }
 
 
+def local_transmission_settings() -> dict:
+    """Redeliveries a person can watch (minutes, not the production hours); EINVOICE_* variables override."""
+    return {
+        "redelivery_schedule": os.environ.get("EINVOICE_REDELIVERY_SCHEDULE", "10,30,60,120"),
+        "watchdog_seconds": int(os.environ.get("EINVOICE_WATCHDOG_SECONDS", "120")),
+        "peer_timeout_seconds": float(os.environ.get("EINVOICE_PEER_TIMEOUT_SECONDS", "5")),
+    }
+
+
 def apply_local_env() -> None:
     for k, v in LOCAL_ENV.items():
         os.environ.setdefault(k, v)
@@ -118,7 +127,8 @@ class LocalPlatform:
 
         self.state_dir.mkdir(parents=True, exist_ok=True)
         base = Settings(endpoint_url=endpoint, state_dir=str(self.state_dir.resolve()),
-                        webhooks_allow_loopback_http=True)  # the local sink page is on loopback http
+                        webhooks_allow_loopback_http=True,  # the local sink page is on loopback http
+                        **local_transmission_settings())
         booted = bootstrap(base)
         self.settings = booted.settings
         os.environ["AWS_ENDPOINT_URL"] = endpoint
@@ -128,7 +138,14 @@ class LocalPlatform:
         reset_sealers()
         self.keys = self.seed()
 
-        self.api = LocalApi(api_id=booted.rest_api_id, access_log=not self.quiet)
+        from local.peers import PeerNetwork
+        from local.queues import QueuePoller
+
+        self.peers = PeerNetwork(self.host).start()
+        self.peers.register(self.settings)
+        self.poller = QueuePoller(self.settings).start()
+        self.api = LocalApi(api_id=booted.rest_api_id, access_log=not self.quiet,
+                            pages={"/_local/peers": self.peers.page})
         self.http = make_server(self.host, self.api_port, self.api, threaded=True,
                                 request_handler=JsonErrorRequestHandler)
         self.api_port = self.http.server_address[1]
@@ -177,6 +194,10 @@ class LocalPlatform:
     def stop(self) -> None:
         if getattr(self, "http", None):
             self.http.shutdown()
+        if getattr(self, "poller", None):
+            self.poller.stop()
+        if getattr(self, "peers", None):
+            self.peers.stop()
         if getattr(self, "moto", None):
             self.moto.stop()
 
@@ -187,6 +208,10 @@ class LocalPlatform:
             f"  API           {self.api_url}/v1/health",
             f"  Swagger UI    {self.api_url}/docs   (OpenAPI: {self.api_url}/openapi.json)",
             f"  Mailbox       {self.api_url}/_local/mail   ({self.api_url}/_local/mail.json)",
+            f"  Peer PAs      {self.api_url}/_local/peers   (switch ok / down / slow / reject)",
+            *(f"                {p.platform_id}  Flow API {p.url}" for p in self.peers.peers.values()),
+            f"  PPF (Flux 1)  s3://{self.settings.outbox_bucket}/ppf/flux1/   (aws s3 ls --endpoint-url "
+            f"http://{self.host}:{self.aws_port} ...)",
             f"  Local AWS     http://{self.host}:{self.aws_port}   (moto; dashboard /moto-api/)",
             f"  Seal          KMS key in moto, certificate by a local CA: {self.state_dir / 'seal-ca.pem'}",
             "  Demo API keys (header x-api-key):",

@@ -44,10 +44,12 @@ def _compile(path: str) -> re.Pattern[str]:
 
 
 class LocalApi:
-    def __init__(self, *, stage: str = "local", key_lookup=None, api_id: str = "local", access_log: bool = False) -> None:
+    def __init__(self, *, stage: str = "local", key_lookup=None, api_id: str = "local", access_log: bool = False,
+                 pages: dict | None = None) -> None:
         from einvoice.routes import routes
 
         self.access_log = access_log
+        self.pages = dict(pages or {})  # local-only pages: path prefix -> callable(request) -> Response
         self.stage = stage
         self.api_id = api_id
         self._key_lookup = key_lookup
@@ -112,6 +114,9 @@ class LocalApi:
             return Response(json.dumps(mailbox.messages(), indent=2), content_type="application/json")
         if path == "/_local/mail":
             return Response(_mail_html(mailbox.messages()), content_type="text/html; charset=utf-8")
+        for prefix, page in self.pages.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return page(request)
         for route, fn, regex in self.table:
             m = regex.match(path)
             if not m or route.method != request.method:

@@ -14,7 +14,9 @@ from local.bootstrap import Bootstrapped, bootstrap
 
 
 @contextmanager
-def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = True) -> Iterator[Bootstrapped]:
+def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = True,
+              settings: dict | None = None) -> Iterator[Bootstrapped]:
+    """``settings``: overrides of the default ``Settings`` (e.g. a short redelivery schedule)."""
     from moto import mock_aws
 
     from einvoice.accounts.service import clear_cache
@@ -35,7 +37,7 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
         reset_settings()
         clear_cache()
         reset_sealers()
-        booted = bootstrap(Settings(), extra_substitutions)
+        booted = bootstrap(Settings(**(settings or {})), extra_substitutions)
         try:
             with exported(booted.settings):
                 try:

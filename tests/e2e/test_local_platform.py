@@ -43,7 +43,19 @@ def _directory_sirens(n: int) -> list[str]:
     raise AssertionError("the generated directory has too few free SIRENs")
 
 
-ENROL_SIREN, IMPORT_SIREN_1, IMPORT_SIREN_2 = _directory_sirens(3)
+ENROL_SIREN, IMPORT_SIREN_1, IMPORT_SIREN_2, SELLER_SIREN = _directory_sirens(4)
+
+
+def _buyer_on(platform_id: str) -> str:
+    """An active, VAT-liable SIREN of the generated directory whose line names ``platform_id``."""
+    from einvoice.directory import seed
+
+    for siren, _siret, _name, _label, _city, vat, status, platform in seed.generate_seed(
+        seed.LOCAL_SEED_UNITS, seed.LOCAL_SEED
+    ):
+        if platform == platform_id and vat == "1" and status == "active" and siren != seed.LA_POSTE_SIREN:
+            return siren
+    raise AssertionError(f"no SIREN on {platform_id} in the generated directory")
 
 
 @pytest.fixture(scope="module")
@@ -171,3 +183,51 @@ def test_csv_import_over_http(platform):
     lines = report.decode().splitlines()
     assert lines[0] == "line,outcome,companyId,field,reason" and len(lines) == 4
     assert lines[1].startswith("1,created,co_") and lines[3].startswith("3,rejected,,identifier,")
+
+
+def _vat(siren: str) -> str:
+    return "FR%02d%s" % ((12 + 3 * (int(siren) % 97)) % 97, siren)
+
+
+def test_issue_invoices_to_both_peer_platforms_over_http(platform):
+    """Issue to 0238:PA-0042 and 0238:PA-0117 (the simulated peers, on free ports) through the real
+    server: Express state machine in moto, Flow API over loopback, statuses read back over HTTP."""
+    from tests.unit.invoicing.model_samples import sample_body
+
+    base = platform["base"]
+    status, body = _call("POST", f"{base}/v1/companies", KEYS[0], {
+        "identifierType": "SIREN", "identifier": SELLER_SIREN, "employees": "11-20", "purchaseInvoices": False,
+        "purchasePayment": False, "salesInvoices": True, "duplicateControl": True})
+    assert status == 201, body
+    company_id = json.loads(body)["id"]
+    issued = {}
+    for n, peer in enumerate(("0238:PA-0042", "0238:PA-0117"), 1):
+        buyer = _buyer_on(peer)
+        invoice = sample_body()
+        invoice["number"] = invoice["paymentInstructions"]["remittanceInformation"] = f"E2E-{n:04d}"
+        invoice["seller"].update({"siren": SELLER_SIREN, "vatId": _vat(SELLER_SIREN), "identifiers": [],
+                                  "electronicAddress": {"value": SELLER_SIREN, "scheme": "0225"}})
+        invoice["buyer"].update({"siren": buyer, "vatId": _vat(buyer),
+                                 "electronicAddress": {"value": buyer, "scheme": "0225"}})
+        status, body = _call("POST", f"{base}/v1/invoices", KEYS[0], {"companyId": company_id, "invoice": invoice})
+        assert status == 201, body
+        invoice_id = json.loads(body)["id"]
+        status, body = _call("POST", f"{base}/v1/invoices/{invoice_id}/issue", KEYS[0])
+        assert status == 202, body
+        issued[peer] = invoice_id
+    for peer, invoice_id in issued.items():
+        deadline = time.monotonic() + 90
+        view = {}
+        while time.monotonic() < deadline:
+            view = json.loads(_get(f"{base}/v1/invoices/{invoice_id}", KEYS[0])[1])
+            if view["state"] == "DONE":
+                break
+            time.sleep(0.3)
+        assert [s["code"] for s in view["statusHistory"]] == ["200", "201"], view
+        assert view["route"]["platformId"] == peer and view["deliveryAttempts"][-1]["outcome"] == "delivered"
+        status, body = _get(f"{base}/v1/invoices/{invoice_id}/archive", KEYS[0])
+        assert status == 200 and json.loads(body)["verified"] is True
+    peers = {p["platformId"]: p for p in json.loads(_get(f"{base}/_local/peers?format=json")[1])}
+    assert peers["0238:PA-0042"]["flowsReceived"] == 1 and peers["0238:PA-0117"]["flowsReceived"] == 1
+    assert peers["0238:PA-0042"]["lastFlows"][0]["flowSyntax"] == "UBL"
+    assert "/_local/peers" in platform["log"].read_text()

@@ -21,6 +21,10 @@ query can reach another tenant's data by guessing an identifier):
 ``directory`` table (platform-wide reference data, the local Annuaire)
   pk = ``SIREN#<siren>`` sk = ``UL`` (legal unit) | ``SIRET#<siret>`` (establishment) | ``LINE#<mesh>``
 ``idempotency`` table: Powertools idempotency store (pk ``id``, TTL ``expiration``)
+
+Invoice records (``einvoice.invoicing.dynamodb``): ``INVOICE#<id>`` (+ ``#DOC``), ``DUPKEY#...``;
+platform registry in the directory table: pk = ``PLATFORM#<id>`` sk = ``REGISTRY``.
+Queues: the transmission redelivery queue (with its dead-letter queue). Event bus: status events.
 """
 
 from __future__ import annotations
@@ -75,4 +79,26 @@ ARCHIVE_RETENTION_YEARS = 10
 BUCKETS: tuple[BucketSpec, ...] = (
     BucketSpec("ArchiveBucket", "archive_bucket", object_lock_years=ARCHIVE_RETENTION_YEARS),
     BucketSpec("DropBucket", "drop_bucket", notify_suffix=".csv", notify_function="company_import_drop"),
+    BucketSpec("OutboxBucket", "outbox_bucket"),
 )
+
+# Archive bucket lifecycle (decision log 2026-12-02): per-invoice containers are kept hot under a
+# short COMPLIANCE retention and expire once it ends; the daily bundles (ten-year COMPLIANCE) move to
+# a colder class after their first month. Object Lock keeps the retention through transitions.
+ARCHIVE_HOT_PREFIX = "invoices/"
+ARCHIVE_HOT_EXPIRE_DAYS = 100  # > the containers' 90-day retention
+ARCHIVE_BUNDLE_PREFIX = "bundles/"
+ARCHIVE_COLD_AFTER_DAYS = 30
+ARCHIVE_COLD_CLASS = "DEEP_ARCHIVE"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    setting: str  # Settings field receiving the queue URL
+    visibility_timeout_seconds: int = 120
+    max_receive_count: int = 5  # then the message goes to the queue's dead-letter queue (alarmed)
+
+
+QUEUES: tuple[QueueSpec, ...] = (QueueSpec("RedeliveryQueue", "redelivery_queue_url"),)
+EVENT_BUS = ("EventBus", "event_bus_name")  # (logical id, Settings field with its name)

@@ -21,6 +21,7 @@ AREAS: tuple[str, ...] = (
     "enrolment",
     "webhooks",
     "ocr",
+    "transmission",
 )
 
 

@@ -12,6 +12,10 @@ Step Functions task or an S3 event target. ``access`` lists what its least-privi
 * ``apigw:keys`` -- create API keys and usage-plan keys (operator functions only)
 * ``textract`` -- Textract document analysis
 * ``seal`` -- sign with the platform seal's KMS key and read its certificate chain (SSM parameter)
+* ``outbox:w`` -- the outbox bucket (regulatory flows to the PPF)
+* ``events:put`` -- publish on the platform's event bus; ``sqs:send:<queue>`` -- send to a queue of
+  ``einvoice.resources.QUEUES`` (by its setting without ``_queue_url``)
+* ``ssm:platforms`` -- read the platform registry's OAuth2 client secrets (SSM SecureStrings)
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ class Function:
     # S3 event source: ("drop", ".csv") means object-created events of that bucket with that suffix
     s3_trigger: tuple[str, str] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # SQS event source: the queue's setting prefix in ``einvoice.resources.QUEUES`` (e.g. "redelivery")
+    queue_trigger: str | None = None
+    # EventBridge schedule expression ("cron(...)" / "rate(...)") invoking the function with ``{}``
+    schedule: str | None = None
     # Heavy dependency groups this function's code needs beyond the base layer (packaging attaches
     # only these layers; contents in infra/layers.py): "validation" (saxonche), "render" (typst +
     # fonts), "seal" (pyHanko, cryptography), "ocr" (OCR client libraries). Empty = base layer only.
@@ -68,3 +76,4 @@ class StateMachine:
     name: str  # statemachines/<name>.asl.json
     setting: str  # Settings field receiving its ARN
     substitutions: dict[str, str] = field(default_factory=dict)  # non-function substitutions
+    type: str = "STANDARD"  # or "EXPRESS" (<= 5 minutes, no .waitForTaskToken, billed per request and duration)

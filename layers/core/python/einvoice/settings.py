@@ -40,6 +40,13 @@ ENV: dict[str, str] = {
     "usage_plan_id": "EINVOICE_USAGE_PLAN_ID",
     "state_dir": "EINVOICE_STATE_DIR",
     "webhooks_allow_loopback_http": "EINVOICE_WEBHOOKS_ALLOW_LOOPBACK_HTTP",
+    "transmission_state_machine_arn": "EINVOICE_TRANSMISSION_SM_ARN",
+    "redelivery_queue_url": "EINVOICE_REDELIVERY_QUEUE_URL",
+    "event_bus_name": "EINVOICE_EVENT_BUS",
+    "outbox_bucket": "EINVOICE_OUTBOX_BUCKET",
+    "redelivery_schedule": "EINVOICE_REDELIVERY_SCHEDULE",
+    "watchdog_seconds": "EINVOICE_WATCHDOG_SECONDS",
+    "peer_timeout_seconds": "EINVOICE_PEER_TIMEOUT_SECONDS",
 }
 
 
@@ -74,6 +81,19 @@ class Settings(BaseModel):
     state_dir: str = Field("", description="Local only: where the local platform keeps files (e.g. its seal CA)")
     webhooks_allow_loopback_http: bool = Field(
         False, description="Accept http://127.0.0.1 webhook URLs (the local platform's sink); never set in AWS")
+    transmission_state_machine_arn: str = ""
+    redelivery_queue_url: str = ""
+    event_bus_name: str = "einvoice-events"
+    outbox_bucket: str = "einvoice-outbox"
+    redelivery_schedule: str = Field(
+        "60,300,900,1800,3600,7200,14400,28800", pattern=r"^[0-9]+(,[0-9]+)*$",
+        description="Seconds between the redeliveries to a platform that stays down (then 221 ROUTAGE_ERR)")
+    watchdog_seconds: int = Field(900, ge=1, description="A transmission silent this long is restarted")
+    peer_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of a Flow API call")
+
+    @property
+    def redelivery_delays(self) -> list[int]:
+        return [int(x) for x in self.redelivery_schedule.split(",")]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -148,6 +148,9 @@ class AfnorDirectory:
                     platform_id=_platform(r) or str(r.get("platformType") or ""),
                     status=str(r.get("directoryLineStatus") or "Enabled"),
                     extra={"addressingIdentifier": r.get("addressingIdentifier")},
+                    suffix=r.get("addressingSuffix") or None,
+                    valid_from=(r.get("validFrom") or r.get("effectiveDate") or None),
+                    valid_to=(r.get("validTo") or r.get("endDate") or None),
                 )
             )
         return lines

@@ -69,10 +69,12 @@ class Establishment:
 
 @dataclass(frozen=True)
 class DirectoryLine:
-    """A directory line: an addressing mesh of a recipient bound to its receiving platform.
+    """A directory line: an addressing mesh of a recipient bound to its receiving platform for a period.
 
-    ``addressing_identifier`` is the mesh: ``<siren>`` or ``<siren>_<siret>`` (or with a routing
-    code / suffix, which the local table does not use yet).
+    ``addressing_identifier`` is the mesh: ``<siren>``, ``<siren>_<siret>``,
+    ``<siren>_<siret>_<routing code>`` or ``<siren>_<suffix>``. Lines are historised: a recipient may
+    have several lines for one mesh with consecutive validity periods (``valid_from`` /
+    ``valid_to``, ISO dates, inclusive, open when None).
     """
 
     siren: str
@@ -81,15 +83,30 @@ class DirectoryLine:
     routing_identifier: str | None = None
     status: str = "Enabled"  # Enabled | Disabled | Upcoming (AFNOR directoryLineStatus)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    suffix: str | None = None  # addressing suffix (SIREN_SUFFIXE mesh), not attached to an establishment
+    valid_from: str | None = None
+    valid_to: str | None = None
 
     @property
     def addressing_identifier(self) -> str:
         parts = [self.siren]
         if self.siret:
             parts.append(self.siret)
-        if self.routing_identifier:
-            parts.append(self.routing_identifier)
+            if self.routing_identifier:
+                parts.append(self.routing_identifier)
+        elif self.suffix:
+            parts.append(self.suffix)
         return "_".join(parts)
+
+    def active_on(self, day: str) -> bool:
+        """In force on ``day`` (ISO date): not disabled, and within its validity period."""
+        if self.status == "Disabled":
+            return False
+        if self.valid_from and day < self.valid_from:
+            return False
+        if self.valid_to and day > self.valid_to:
+            return False
+        return self.status != "Upcoming" or bool(self.valid_from)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +114,9 @@ class DirectoryLine:
             "siren": self.siren,
             "siret": self.siret,
             "routingIdentifier": self.routing_identifier,
+            "addressingSuffix": self.suffix,
             "platformId": self.platform_id,
             "directoryLineStatus": self.status,
+            "validFrom": self.valid_from,
+            "validTo": self.valid_to,
         }

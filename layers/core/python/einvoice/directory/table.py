@@ -88,17 +88,20 @@ def establishment_item(e: Establishment) -> dict[str, dict]:
 
 
 def line_item(line: DirectoryLine) -> dict[str, dict]:
+    # one item per line; a historised mesh keeps one item per validity period (start date in the key)
+    sk = "LINE#" + line.addressing_identifier + (f"#{line.valid_from}" if line.valid_from else "")
     item = {
         "pk": _s("SIREN#" + line.siren),
-        "sk": _s("LINE#" + line.addressing_identifier),
+        "sk": _s(sk),
         "siren": _s(line.siren),
         "platformId": _s(line.platform_id),
         "status": _s(line.status),
     }
-    if line.siret:
-        item["siret"] = _s(line.siret)
-    if line.routing_identifier:
-        item["routingIdentifier"] = _s(line.routing_identifier)
+    for name, value in (("siret", line.siret), ("routingIdentifier", line.routing_identifier),
+                        ("addressingSuffix", line.suffix), ("validFrom", line.valid_from),
+                        ("validTo", line.valid_to)):
+        if value:
+            item[name] = _s(value)
     return item
 
 
@@ -137,6 +140,9 @@ def line_from_item(item: dict) -> DirectoryLine:
         siret=_str(item, "siret") or None,
         routing_identifier=_str(item, "routingIdentifier") or None,
         status=_str(item, "status", "Enabled"),
+        suffix=_str(item, "addressingSuffix") or None,
+        valid_from=_str(item, "validFrom") or None,
+        valid_to=_str(item, "validTo") or None,
     )
 
 

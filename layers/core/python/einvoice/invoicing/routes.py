@@ -32,10 +32,17 @@ FUNCTIONS = (
     ),
     Function(
         "invoices_get",
-        routes=(Route("GET", "/v1/invoices/{id}", summary="An invoice draft"),),
+        routes=(Route("GET", "/v1/invoices/{id}", summary="An invoice: status, status history, delivery attempts"),),
         access=("tenancy:r", "data:r"),
         memory_mb=256,
-        description="Read an invoice draft",
+        description="Read an invoice record",
+    ),
+    Function(
+        "invoices_list",
+        routes=(Route("GET", "/v1/invoices", summary="List invoices by company, direction and status"),),
+        access=("tenancy:r", "data:r"),
+        memory_mb=256,
+        description="List invoice records",
     ),
     Function(
         "invoices_document",

@@ -1,9 +1,9 @@
-"""Invoice drafts (``POST /v1/invoices``...) and the stateless document services.
+"""Invoice drafts (``POST /v1/invoices``...), invoice records, and the stateless document services.
 
-Drafts live under the account's partition (``ACC#<accountId>`` / ``INVOICE#<id>``), so another
-tenant's invoice id is a 404. Creation is idempotent under retry: the id is derived from the
-account, the company and the duplicate key (seller, number, year), and the same body again returns
-the same draft; a different body with the same number is a 409 when the company has duplicate
+Records (``records.InvoiceRecord``, stored through ``ports.InvoiceRepository``) live under the
+account's partition (``ACC#<accountId>`` / ``INVOICE#<id>``), so another tenant's invoice id is a
+404. Creation is idempotent under retry: the id is derived from the account, the company and the
+duplicate key (seller, number, year), and the same body again returns the same draft; a different body with the same number is a 409 when the company has duplicate
 control, and otherwise also a 409 because one number cannot name two different drafts.
 """
 
@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from einvoice.errors import BadRequestError, ConflictError, ErrorDetail, InvalidInputError, NotFoundError
-from einvoice.invoicing.models import InvoiceCreate, InvoiceOut
+from einvoice.invoicing.models import InvoiceCreate, InvoiceOut, InvoicePage, InvoiceSummary
 from einvoice.settings import Settings, get_settings
 from einvoice.tenancy import Tenant
 
@@ -28,10 +28,13 @@ FORMATS = {
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 
 
-def _table(s: Settings):
+def default_repository(s: Settings | None = None):
+    """The invoice records of the data table (``ports.InvoiceRepository``)."""
     from einvoice.adapters.aws.clients import table
+    from einvoice.invoicing.dynamodb import DynamoInvoiceRepository
 
-    return table(s.data_table, s)
+    s = s or get_settings()
+    return DynamoInvoiceRepository(table(s.data_table, s))
 
 
 def _model(invoice_json: Any):
@@ -67,7 +70,8 @@ def _exact_arithmetic():
         ) from None
 
 
-def _company_matches(company, invoice) -> list[ErrorDetail]:
+def company_matches(company, invoice) -> list[ErrorDetail]:
+    """The invoice belongs to the company: it is the seller (BT-30), or the buyer (BT-47) of a self-billed one."""
     from einvoice.identifiers import normalize_identifier
     from einvoice.invoicing.model import SELF_BILLED_TYPE_CODES
 
@@ -85,23 +89,48 @@ def _company_matches(company, invoice) -> list[ErrorDetail]:
     if seller != siren:
         return [ErrorDetail(
             f"the company {siren} must be the seller (BT-30 is {seller or 'empty'})",
-            field="invoice.seller.siren",
+            field="invoice.seller.siren", rule="COMPANY-SELLER",
             message_fr=f"la société {siren} doit être le vendeur (BT-30)",
         )]
     return []
 
 
-def create_invoice(tenant: Tenant, body: InvoiceCreate, *, settings: Settings | None = None) -> InvoiceOut:
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_record(*, invoice_id: str, account_id: str, company_id: str, invoice, profile: str, fingerprint: str,
+               source: str, direction: str = "sent", now: str | None = None):
+    """A DRAFT record for an invoice of the EN 16931 model (derived amounts already computed)."""
+    from einvoice.identifiers import normalize_identifier
+    from einvoice.invoicing import checks
+    from einvoice.invoicing.records import DRAFT, InvoiceRecord
+
+    address = invoice.buyer.electronic_address
+    return InvoiceRecord(
+        id=invoice_id, account_id=account_id, company_id=company_id, direction=direction, state=DRAFT,
+        number=invoice.number, issue_date=invoice.issue_date.isoformat(), type_code=invoice.type_code,
+        profile=profile, duplicate_key=checks.duplicate_key(invoice), fingerprint=fingerprint,
+        created_at=now or now_iso(), source=source, invoice=invoice.to_json_dict(),
+        seller_siren=normalize_identifier(invoice.seller.siren or "")[:9] or None,
+        buyer_siren=normalize_identifier(invoice.buyer.siren or "")[:9] or None,
+        buyer_address=f"{address.scheme}:{address.value}" if address else None,
+    )
+
+
+def create_invoice(tenant: Tenant, body: InvoiceCreate, *, settings: Settings | None = None,
+                   repository: Any = None) -> InvoiceOut:
     from einvoice.companies.service import get_company
     from einvoice.invoicing import calc, checks
 
     s = settings or get_settings()
+    repo = repository or default_repository(s)
     company = get_company(tenant, body.company_id, settings=s)
     if not company.sales_invoices and not company.purchase_invoices:
         raise InvalidInputError("The company has no invoicing option", [ErrorDetail("no option", field="companyId")])
     with _exact_arithmetic():
         invoice = calc.compute(_model(body.invoice))
-        details = _company_matches(company, invoice) + checks.check(invoice)
+        details = company_matches(company, invoice) + checks.check(invoice)
     if details:
         raise InvalidInputError(f"The invoice breaks {len(details)} rule(s)", details)
     dup = checks.duplicate_key(invoice)
@@ -109,83 +138,65 @@ def create_invoice(tenant: Tenant, body: InvoiceCreate, *, settings: Settings | 
     invoice_json = invoice.to_json_dict()
     _check_draft_size(invoice_json)
     fingerprint = hashlib.sha256(
-        json.dumps({"invoice": invoice_json, "profile": body.profile}, sort_keys=True).encode()
+        json.dumps({"invoice": invoice.to_json_dict(), "profile": body.profile}, sort_keys=True).encode()
     ).hexdigest()
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    item = {
-        "pk": f"ACC#{company.account_id}",
-        "sk": f"INVOICE#{invoice_id}",
-        "gsi1pk": f"ACC#{company.account_id}#INVOICES",
-        "gsi1sk": f"{invoice.issue_date.isoformat()}#{invoice_id}",
-        "companyId": company.id,
-        "state": "DRAFT",
-        "profile": body.profile,
-        "duplicateKey": dup,
-        "fingerprint": fingerprint,
-        "invoice": json.dumps(invoice_json),
-        "createdAt": now,
+    record = new_record(invoice_id=invoice_id, account_id=company.account_id, company_id=company.id,
+                        invoice=invoice, profile=body.profile, fingerprint=fingerprint, source="json")
+    stored, created = repo.create(record)
+    if not created and stored.fingerprint != fingerprint:
+        rule = "duplicate control" if company.duplicate_control else "one number per draft"
+        raise ConflictError(
+            f"invoice {invoice.number} of {invoice.issue_date.year} already exists for this seller ({rule})",
+            [ErrorDetail("duplicate invoice number", field="invoice.number", message_fr="facture en double",
+                         extra={"invoiceId": stored.id})],
+        )
+    return to_out(stored)
+
+
+def to_summary_fields(r) -> dict[str, Any]:
+    return {
+        "id": r.id, "companyId": r.company_id, "direction": r.direction, "state": r.state, "status": r.status,
+        "number": r.number, "issueDate": r.issue_date, "typeCode": r.type_code, "source": r.source,
+        "transmissionId": r.transmission_id, "createdAt": r.created_at, "updatedAt": r.updated_at or r.created_at,
     }
-    t = _table(s)
-    try:
-        t.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-    except t.meta.client.exceptions.ConditionalCheckFailedException:
-        existing = t.get_item(Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True)["Item"]
-        if existing.get("fingerprint") != fingerprint:
-            rule = "duplicate control" if company.duplicate_control else "one number per draft"
-            raise ConflictError(
-                f"invoice {invoice.number} of {invoice.issue_date.year} already exists for this seller ({rule})",
-                [ErrorDetail("duplicate invoice number", field="invoice.number", message_fr="facture en double")],
-            ) from None
-        item = existing
-    return _to_out(item)
 
 
 def create_received_invoice(account_id: str, company_id: str, invoice, *, documents: dict[str, Any], source: str,
-                            reference: str, settings: Settings | None = None) -> str:
-    """Record an invoice *received* by a company (today from OCR; later from the reception flow).
+                            reference: str, settings: Settings | None = None, repository: Any = None) -> str:
+    """Record an invoice *received* by a company outside the platform network (today from OCR).
 
-    Same item shape as a draft plus ``direction = received``, ``source`` (``OCR``...), ``reference``
-    (the OCR job) and ``documents`` (archive keys of the original and the generated Factur-X).
-    Idempotent: the id derives from the account, the company and the duplicate key, and the same
-    invoice recorded again returns the same id; another invoice with the same supplier, number and
-    year is a 409.
+    A record of the invoice records (direction ``received``, status 202 Reçue, ``source`` e.g. ``OCR``),
+    with ``documents`` (archive keys of the original and the generated Factur-X) and ``reference``
+    (the OCR job) in ``extra``. Idempotent: the id derives from the account, the company and the
+    duplicate key; the same invoice recorded again returns the same id; another invoice with the same
+    supplier, number and year is a 409.
     """
-    from einvoice.invoicing import checks
+    from einvoice.invoicing.records import DONE, RECEIVED, StatusEvent
 
     s = settings or get_settings()
+    repo = repository or default_repository(s)
+    from einvoice.invoicing import checks
+
     dup = checks.duplicate_key(invoice)
     invoice_id = hashlib.sha256(f"{account_id}|{company_id}|received|{dup}".encode()).hexdigest()[:24]
-    invoice_json = invoice.to_json_dict()
-    fingerprint = hashlib.sha256(json.dumps(invoice_json, sort_keys=True).encode()).hexdigest()
-    item = {
-        "pk": f"ACC#{account_id}",
-        "sk": f"INVOICE#{invoice_id}",
-        "gsi1pk": f"ACC#{account_id}#INVOICES",
-        "gsi1sk": f"{invoice.issue_date.isoformat()}#{invoice_id}",
-        "companyId": company_id,
-        "state": "RECEIVED",
-        "direction": "received",
-        "source": source,
-        "reference": reference,
-        "profile": "en16931",
-        "duplicateKey": dup,
-        "fingerprint": fingerprint,
-        "invoice": json.dumps(invoice_json),
-        "documents": json.dumps(documents),
-        "createdAt": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    t = _table(s)
-    try:
-        t.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-    except t.meta.client.exceptions.ConditionalCheckFailedException:
-        existing = t.get_item(Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True)["Item"]
-        if existing.get("fingerprint") != fingerprint or existing.get("reference") != reference:
-            raise ConflictError(
-                f"invoice {invoice.number} of {invoice.issue_date.year} from this supplier was already received",
-                [ErrorDetail("duplicate invoice", field="fields.BT-1", rule="DUPLICATE",
-                             message_fr="facture déjà reçue")],
-            ) from None
-    return invoice_id
+    fingerprint = hashlib.sha256(json.dumps(invoice.to_json_dict(), sort_keys=True).encode()).hexdigest()
+    now = now_iso()
+    record = new_record(invoice_id=invoice_id, account_id=account_id, company_id=company_id, invoice=invoice,
+                        profile="en16931", fingerprint=fingerprint, source=source, direction="received", now=now)
+    record.state = DONE
+    record.status_code = RECEIVED
+    record.status_history = [StatusEvent(RECEIVED, now, source)]
+    record.extra = {"reference": reference, "documents": documents}
+    stored, created = repo.create(record)
+    if not created and (stored.fingerprint != fingerprint or (stored.extra or {}).get("reference") != reference):
+        raise ConflictError(
+            f"invoice {invoice.number} of {invoice.issue_date.year} from this supplier was already received",
+            [ErrorDetail("duplicate invoice", field="fields.BT-1", rule="DUPLICATE",
+                         message_fr="facture déjà reçue")],
+        )
+    return stored.id
+
+
 def _check_draft_size(invoice_json: dict[str, Any]) -> None:
     """A draft is one DynamoDB item (400 KB): refused with a clear 413 before anything is written
     (decision: no S3 spill-over for drafts; 2,000 ordinary lines fit)."""
@@ -202,38 +213,64 @@ def _check_draft_size(invoice_json: dict[str, Any]) -> None:
         )
 
 
-def _to_out(item: dict[str, Any]) -> InvoiceOut:
-    invoice = json.loads(item["invoice"])
-    invoice_id = item["sk"].split("#", 1)[1]
-    return InvoiceOut(
-        id=invoice_id,
-        companyId=item["companyId"],
-        state=item["state"],
-        number=invoice["number"],
-        issueDate=invoice["issueDate"],
-        typeCode=invoice["typeCode"],
-        profile=item["profile"],
-        duplicateKey=item["duplicateKey"],
-        totals=invoice.get("totals", {}),
-        invoice=invoice,
-        checks=[],
-        documents={fmt: f"/v1/invoices/{invoice_id}/document?format={fmt}" for fmt in FORMATS},
-        createdAt=item["createdAt"],
-    )
+
+def to_summary(r) -> InvoiceSummary:
+    return InvoiceSummary.model_validate(to_summary_fields(r))
 
 
-def _get_item(tenant: Tenant, invoice_id: str, s: Settings) -> dict[str, Any]:
+def to_out(r) -> InvoiceOut:
+    invoice = r.invoice or {}
+    return InvoiceOut.model_validate({
+        **to_summary_fields(r),
+        "profile": r.profile, "duplicateKey": r.duplicate_key, "totals": invoice.get("totals", {}),
+        "invoice": r.invoice, "checks": [],
+        "documents": {fmt: f"/v1/invoices/{r.id}/document?format={fmt}" for fmt in FORMATS} if r.invoice else {},
+        "statusHistory": [e.to_public() for e in r.status_history],
+        "deliveryAttempts": [a.to_public() for a in r.attempts],
+        "nextAttemptAt": r.next_attempt_at, "rejection": r.rejection, "route": r.route,
+        "archive": f"/v1/invoices/{r.id}/archive" if r.archive else None, "counterpart": r.counterpart,
+    })
+
+
+def load_record(tenant: Tenant, invoice_id: str, repository: Any, *, with_invoice: bool = True):
+    """The tenant's record (its own account, then its secondary accounts), or 404."""
     accounts = [tenant.account_id, *tenant.secondary_account_ids] if tenant.account_id else []
-    t = _table(s)
     for account in accounts:
-        item = t.get_item(Key={"pk": f"ACC#{account}", "sk": f"INVOICE#{invoice_id}"}).get("Item")
-        if item:
-            return item
-    raise NotFoundError(f"invoice {invoice_id} not found")
+        found = repository.get(account, invoice_id, with_invoice=with_invoice) if invoice_id else None
+        if found is not None:
+            return found
+    raise NotFoundError(f"invoice {invoice_id} not found",
+                        [ErrorDetail("unknown invoice", field="id", rule="NOT_FOUND", message_fr="facture inconnue")])
 
 
-def get_invoice(tenant: Tenant, invoice_id: str, *, settings: Settings | None = None) -> InvoiceOut:
-    return _to_out(_get_item(tenant, invoice_id, settings or get_settings()))
+def get_invoice(tenant: Tenant, invoice_id: str, *, settings: Settings | None = None,
+                repository: Any = None) -> InvoiceOut:
+    return to_out(load_record(tenant, invoice_id, repository or default_repository(settings)))
+
+
+MAX_LIMIT = 100
+
+
+def list_invoices(tenant: Tenant, *, company_id: str | None = None, direction: str = "sent",
+                  status: str | None = None, limit: int = 50, next_token: str | None = None,
+                  settings: Settings | None = None, repository: Any = None) -> InvoicePage:
+    """``GET /v1/invoices?companyId=&direction=sent|received&status=``: newest first within a company."""
+    from einvoice.invoicing.records import DIRECTIONS
+
+    errors = []
+    if direction not in DIRECTIONS:
+        errors.append(ErrorDetail("direction must be sent or received", field="direction"))
+    if status is not None and not (status.isdigit() and len(status) == 3):
+        errors.append(ErrorDetail("status is a 3-digit lifecycle code (e.g. 200, 201, 213)", field="status"))
+    if not 1 <= limit <= MAX_LIMIT:
+        errors.append(ErrorDetail(f"limit must be between 1 and {MAX_LIMIT}", field="limit"))
+    if errors:
+        raise InvalidInputError("The listing parameters are not valid", errors)
+    repo = repository or default_repository(settings)
+    account_id = tenant.account_pk.split("#", 1)[1]
+    rows, token = repo.list(account_id, direction=direction, company_id=company_id or None, status=status,
+                            limit=limit, token=next_token)
+    return InvoicePage(items=[to_summary(r) for r in rows], nextToken=token)
 
 
 def get_document(tenant: Tenant, invoice_id: str, fmt: str, *, settings: Settings | None = None) -> tuple[bytes, str, str]:
@@ -242,10 +279,11 @@ def get_document(tenant: Tenant, invoice_id: str, fmt: str, *, settings: Setting
         raise InvalidInputError(
             "format must be facturx, cii or ubl", [ErrorDetail(f"unknown format {fmt!r}", field="format")]
         )
-    s = settings or get_settings()
-    item = _get_item(tenant, invoice_id, s)
-    invoice = _model(json.loads(item["invoice"]))
-    data = render_invoice(invoice, fmt, item["profile"])
+    record = load_record(tenant, invoice_id, default_repository(settings))
+    if record.invoice is None:
+        raise NotFoundError(f"invoice {invoice_id} has no document")
+    invoice = _model(record.invoice)
+    data = render_invoice(invoice, fmt, record.profile)
     ctype, ext = FORMATS[fmt]
     return data, ctype, f"{invoice.number}.{ext}".replace("/", "-")
 
