@@ -22,9 +22,11 @@ def deposit(
     companyId: Annotated[str, Query(min_length=1, description="The issuing company")],  # noqa: N803
     issue: Annotated[bool, Query(description="Also issue it (202)")] = False,
 ) -> Response[InvoiceOut]:
-    status, record = service.deposit_file(app.tenant(), companyId, app.raw_body(), issue=issue,
-                                          idempotency_key=app.header("Idempotency-Key"))
-    return app.model_response(status, to_out(record))
+    def deposit_once():
+        status, record = service.deposit_file(app.tenant(), companyId, app.raw_body(), issue=issue)
+        return app.model_response(status, to_out(record))
+
+    return app.idempotent(deposit_once)
 
 
 lambda_handler = app.lambda_handler

@@ -11,8 +11,11 @@ app = ApiApp()
 
 @app.post("/v1/invoices/<id>/issue")
 def issue(id: str) -> Response[InvoiceIssued]:  # noqa: A002 - the path parameter is {id}
-    out = service.issue_invoice(app.tenant(), id, idempotency_key=app.header("Idempotency-Key"))
-    return app.model_response(202, InvoiceIssued.model_validate(out))
+    def issue_once():
+        out = service.issue_invoice(app.tenant(), id)
+        return app.model_response(202, InvoiceIssued.model_validate(out))
+
+    return app.idempotent(issue_once)
 
 
 lambda_handler = app.lambda_handler

@@ -14,9 +14,11 @@ app = ApiApp()
 
 @app.post("/v1/invoices/ocr")
 def submit(companyId: Annotated[str, Query(description="The company receiving the invoice")]) -> Response[OcrAccepted]:
-    out = service.submit(app.tenant(), companyId, app.raw_body(), app.header("Content-Type"),
-                         idempotency_key=app.header("Idempotency-Key"))
-    return app.model_response(202, OcrAccepted.model_validate(out))
+    def submit_once():
+        out = service.submit(app.tenant(), companyId, app.raw_body(), app.header("Content-Type"))
+        return app.model_response(202, OcrAccepted.model_validate(out))
+
+    return app.idempotent(submit_once)
 
 
 lambda_handler = app.lambda_handler

@@ -11,7 +11,7 @@ app = ApiApp()
 
 @app.post("/v1/webhooks")
 def create_webhook(body: WebhookCreate) -> Response[WebhookOut]:
-    return app.model_response(201, api.create(app.tenant(), body, idempotency_key=app.header("Idempotency-Key")))
+    return app.idempotent(lambda: app.model_response(201, api.create(app.tenant(), body)))
 
 
 lambda_handler = app.lambda_handler

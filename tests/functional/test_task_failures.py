@@ -69,12 +69,12 @@ def test_error_from_catch_reads_the_code_and_message():
 
 def test_a_failing_import_leaves_no_trace_in_history_or_record(api, tenants, aws, monkeypatch):
     from einvoice.adapters.aws.clients import client
-    from einvoice.companies import imports
+    from einvoice.imports import service as imports
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom with internals /etc/secret")
 
-    monkeypatch.setattr(imports, "run_import", explode)
+    monkeypatch.setattr(imports, "run_task", explode)  # the chunk task itself fails (Lambda error)
     key = {"x-api-key": tenants["a"].value, "content-type": "text/csv"}
     resp = api.post("/v1/companies/imports?header=false", data=b"SIREN;641989900;1-10;1;0;1;0\n", headers=key)
     assert resp.status_code == 202, resp.json

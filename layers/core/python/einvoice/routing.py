@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 JSON = ("application/json",)
 CSV = ("text/csv", "text/plain", "application/octet-stream")
 DOCUMENTS = ("application/xml", "text/xml", "application/pdf")
+IMAGES = ("application/pdf", "image/jpeg", "image/png", "image/tiff")
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Route:
     # Create route: Powertools idempotency on the Idempotency-Key header (documented in OpenAPI)
     idempotent: bool = False
     status: int = 200  # the success status (201 created, 202 accepted)
+    also: tuple[int, ...] = ()  # other success statuses it may answer (e.g. 202 when a deposit also issues)
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,13 @@ def _complete(op: dict[str, Any], route) -> None:
     from einvoice.api.idempotency import HEADER
 
     responses = op.setdefault("responses", {})
+    names = {201: "Created", 202: "Accepted", 204: "No content", 303: "See other"}
     if route.status != 200 and "200" in responses:
         responses[str(route.status)] = responses.pop("200")
-        responses[str(route.status)]["description"] = {201: "Created", 202: "Accepted"}.get(route.status, "OK")
+        responses[str(route.status)]["description"] = names.get(route.status, "OK")
+    for status in route.also:
+        main = responses.get(str(route.status), {"description": "OK"})
+        responses.setdefault(str(status), {**main, "description": names.get(status, "OK")})
     for code, text in COMMON_ERRORS.items():
         responses[code] = {"description": text, "content": ERROR_REF}
     if route.auth != "none":

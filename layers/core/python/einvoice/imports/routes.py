@@ -21,7 +21,7 @@ FUNCTIONS = (
              access=("tenancy:r", "data:rw", "sfn:start:company-import"), memory_mb=256,
              description="Resume a stopped import"),
     Function("company_imports_report",
-             routes=(Route("GET", "/v1/companies/imports/{id}/report", summary="Per-line report (CSV) download link"),),
+             routes=(Route("GET", "/v1/companies/imports/{id}/report", summary="Per-line report (CSV) download link", status=303),),
              access=("tenancy:r", "data:r", "drop:r"), memory_mb=256, description="Link to an import's report"),
     Function("company_import_drop", access=("tenancy:r", "data:rw", "drop:rw", "sfn:start:company-import"),
              s3_trigger=("drop", ".csv"), description="S3 drop of a CSV file: start the import"),

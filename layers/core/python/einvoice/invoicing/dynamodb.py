@@ -42,7 +42,7 @@ _ATTRS = {
     "execution_seq": "executionSeq", "next_attempt_at": "nextAttemptAt", "seller_siren": "sellerSiren",
     "buyer_siren": "buyerSiren", "buyer_address": "buyerAddress", "input": "input", "rejection": "rejection",
     "route": "route", "document": "document", "archive": "archive", "flux1": "flux1",
-    "counterpart": "counterpart", "idempotency_key_hash": "idempotencyKeyHash", "extra": "extra",
+    "counterpart": "counterpart", "extra": "extra",
 }
 MAX_QUERY_PAGES = 10
 
@@ -205,14 +205,11 @@ class DynamoInvoiceRepository:
                 return False
             raise
 
-    def start_transmission(self, account_id: str, invoice_id: str, *, transmission_id: str, now: str,
-                           idempotency_key_hash: str | None = None) -> tuple[InvoiceRecord | None, bool]:
+    def start_transmission(self, account_id: str, invoice_id: str, *, transmission_id: str,
+                           now: str) -> tuple[InvoiceRecord | None, bool]:
         values: dict[str, Any] = {":t": transmission_id, ":issuing": ISSUING, ":draft": DRAFT, ":one": 1,
                                   ":now": now}
         expr = "SET transmissionId = :t, #state = :issuing, executionSeq = :one, updatedAt = :now"
-        if idempotency_key_hash:
-            expr += ", idempotencyKeyHash = :k"
-            values[":k"] = idempotency_key_hash
         started = self._update(
             account_id, invoice_id, UpdateExpression=expr,
             ConditionExpression="attribute_exists(pk) AND #state = :draft AND attribute_not_exists(transmissionId)",

@@ -45,8 +45,8 @@ class MemoryInvoiceRepository:
         more = str(start + limit) if start + limit < len(rows) else None
         return [replace(copy.deepcopy(r), invoice=None) for r in page], more
 
-    def start_transmission(self, account_id: str, invoice_id: str, *, transmission_id: str, now: str,
-                           idempotency_key_hash: str | None = None) -> tuple[InvoiceRecord | None, bool]:
+    def start_transmission(self, account_id: str, invoice_id: str, *, transmission_id: str,
+                           now: str) -> tuple[InvoiceRecord | None, bool]:
         with self._lock:
             r = self.items.get((account_id, invoice_id))
             if r is None:
@@ -54,8 +54,6 @@ class MemoryInvoiceRepository:
             if r.transmission_id or r.state != DRAFT:
                 return copy.deepcopy(r), False
             r.transmission_id, r.state, r.execution_seq, r.updated_at = transmission_id, ISSUING, 1, now
-            if idempotency_key_hash:
-                r.idempotency_key_hash = idempotency_key_hash
             self.writes += 1
             return copy.deepcopy(r), True
 

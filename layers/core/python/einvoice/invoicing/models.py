@@ -53,7 +53,7 @@ class InvoiceSummary(_Camel):
     number: str
     issue_date: str = Field(alias="issueDate")
     type_code: str = Field(alias="typeCode")
-    source: str = Field(description="json (POST /v1/invoices), file (deposited) or platform (received)")
+    source: str = Field(description="json (POST /v1/invoices), file (deposited), platform (received) or OCR")
     transmission_id: str | None = Field(None, alias="transmissionId")
     created_at: str = Field(alias="createdAt")
     updated_at: str | None = Field(None, alias="updatedAt")

@@ -19,8 +19,8 @@ class InvoiceRepository(Protocol):
         """Newest first within a company; ``token`` continues a previous page (opaque)."""
         ...
 
-    def start_transmission(self, account_id: str, invoice_id: str, *, transmission_id: str, now: str,
-                           idempotency_key_hash: str | None = None) -> tuple[InvoiceRecord | None, bool]:
+    def start_transmission(self, account_id: str, invoice_id: str, *, transmission_id: str,
+                           now: str) -> tuple[InvoiceRecord | None, bool]:
         """DRAFT -> ISSUING with this transmission id (execution 1), once; ``(record, started)``."""
         ...
 

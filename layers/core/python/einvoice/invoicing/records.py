@@ -164,7 +164,6 @@ class InvoiceRecord:
     archive: dict[str, Any] | None = None  # manifest summary {key, sha256, versionId, retainUntil, objects, seal}
     flux1: dict[str, Any] | None = None  # {key, sha256, profile, checks}
     counterpart: dict[str, Any] | None = None  # received: {platform, invoiceId}; sent internal: {accountId, invoiceId}
-    idempotency_key_hash: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

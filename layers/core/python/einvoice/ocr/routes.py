@@ -6,17 +6,18 @@ handler calls the task function of the same substitution in ``einvoice.ocr.tasks
 
 from __future__ import annotations
 
-from einvoice.routing import Function, Route, StateMachine
+from einvoice.routing import IMAGES, JSON, Function, Route, StateMachine
 
 FUNCTIONS = (
     Function("ocr_create", routes=(Route("POST", "/v1/invoices/ocr",
-                                         summary="Submit a supplier's PDF, scan or photo for OCR (202)"),),
+                                         summary="Submit a supplier's PDF, scan or photo for OCR (202)",
+                                         content_types=IMAGES, idempotent=True, status=202),),
              access=("tenancy:r", "data:rw", "drop:rw", "sfn:start:ocr"), needs=("ocr",), memory_mb=1024,
              description="Check and store the document, start the OCR state machine"),
     Function("ocr_get", routes=(Route("GET", "/v1/invoices/ocr/{id}", summary="OCR state, fields and findings"),),
              access=("tenancy:r", "data:r"), memory_mb=256, description="Read an OCR job"),
     Function("ocr_update", routes=(Route("PATCH", "/v1/invoices/ocr/{id}",
-                                         summary="Correct OCR fields; the checks run again"),),
+                                         summary="Correct OCR fields; the checks run again", content_types=JSON),),
              access=("tenancy:r", "data:rw", "drop:r", "directory:r"), needs=("ocr",), memory_mb=1024,
              description="Apply a reviewer's corrections and re-run the cross-checks"),
     Function("ocr_accept", routes=(Route("POST", "/v1/invoices/ocr/{id}/accept",

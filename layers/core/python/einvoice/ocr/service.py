@@ -140,12 +140,12 @@ def _company(deps: OcrDeps, account_id: str, company_id: Any) -> Any:
 
 
 def submit(tenant: Tenant, company_id: Any, data: bytes, content_type: str | None, *,
-           idempotency_key: str | None = None, deps: OcrDeps | None = None) -> dict[str, str]:
+           deps: OcrDeps | None = None) -> dict[str, str]:
     """Check the document, keep a working copy and start the state machine: ``{id, state}`` (202).
 
     Errors: 415 content type, 400 empty/corrupt/mismatching body, 413 too large or too many pages,
-    422 unknown company or no purchase-invoices option, 409 an ``Idempotency-Key`` reused with
-    another document, 503 when the state machine cannot be started.
+    422 unknown company or no purchase-invoices option, 503 when the state machine cannot be started.
+    Retries are the route's business (``Idempotency-Key`` through Powertools Idempotency).
     """
     from einvoice.ocr import document
 
@@ -155,27 +155,16 @@ def submit(tenant: Tenant, company_id: Any, data: bytes, content_type: str | Non
     _company(deps, account_id, company_id)
     document.light_check(data, kind)
     sha = hashlib.sha256(data).hexdigest()
-    if idempotency_key:
-        ocr_id = hashlib.sha256(f"{account_id}|ocr|{idempotency_key}".encode()).hexdigest()[:24]
-        existing = deps.repository.get(account_id, ocr_id)
-        if existing is not None:
-            if existing.get("sha256") != sha or existing.get("companyId") != company_id:
-                raise ConflictError("This Idempotency-Key was used for another document", [
-                    _detail("Idempotency-Key reused with another document", "Idempotency-Key", "IDEMPOTENCY_KEY_REUSED",
-                            "Clé d'idempotence déjà utilisée pour un autre document")])
-            return {"id": ocr_id, "state": existing["state"]}
-    else:
-        ocr_id = uuid.uuid4().hex[:24]
+    ocr_id = uuid.uuid4().hex[:24]
     now = iso(deps.clock())
     key = document_key(account_id, ocr_id)
     deps.store.put(key, data, (content_type or "").split(";")[0].strip().lower())
     job = {"id": ocr_id, "accountId": account_id, "companyId": company_id, "state": RUNNING,
            "contentType": (content_type or "").split(";")[0].strip().lower(), "kind": kind, "documentKey": key,
            "sha256": sha, "size": len(data), "createdAt": now, "updatedAt": now}
-    if idempotency_key:
-        job["idempotencyKey"] = idempotency_key[:200]
-    if not deps.repository.create(job):  # a concurrent retry with the same key won
-        return {"id": ocr_id, "state": deps.repository.get(account_id, ocr_id)["state"]}
+    if not deps.repository.create(job):
+        raise ConflictError("OCR job id collision, try again", [
+            _detail("OCR job id collision", "id", "OCR-ID", "collision d'identifiant, réessayez")])
     try:
         arn = deps.workflow.start(name=ocr_id, payload={"accountId": account_id, "ocrId": ocr_id})
     except Exception as exc:  # noqa: BLE001 - the workflow is unreachable: the job must not stay RUNNING

@@ -6,16 +6,18 @@ log 2026-12-02) by their ``asl_substitutions``; the redelivery consumer reads th
 
 from __future__ import annotations
 
-from einvoice.routing import Function, Route, StateMachine
+from einvoice.routing import DOCUMENTS, Function, Route, StateMachine
 
 FUNCTIONS = (
     Function("invoices_issue",
-             routes=(Route("POST", "/v1/invoices/{id}/issue", summary="Issue a draft to the buyer's platform (202)"),),
+             routes=(Route("POST", "/v1/invoices/{id}/issue", summary="Issue a draft to the buyer's platform (202)",
+                           idempotent=True, status=202),),
              access=("tenancy:r", "data:rw", "sfn:start:transmission", "sqs:send:redelivery"),
              description="Start the transmission of an invoice"),
     Function("invoices_deposit",
              routes=(Route("POST", "/v1/invoices/files",
-                           summary="Deposit a Factur-X / CII / UBL invoice file (201; 202 with issue=true)"),),
+                           summary="Deposit a Factur-X / CII / UBL invoice file (201; 202 with issue=true)",
+                           content_types=DOCUMENTS, idempotent=True, status=201, also=(202,)),),
              access=("tenancy:r", "data:rw", "drop:rw", "events:put", "sfn:start:transmission",
                      "sqs:send:redelivery"),
              memory_mb=1536, timeout_seconds=29, needs=("validation",),

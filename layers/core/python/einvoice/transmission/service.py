@@ -196,10 +196,6 @@ def _account(tenant: Tenant) -> str:
     return tenant.account_pk.split("#", 1)[1]
 
 
-def _idem_hash(key: str | None) -> str | None:
-    return hashlib.sha256(key.encode()).hexdigest() if key else None
-
-
 def _company(deps: TransmissionDeps, account_id: str, company_id: str) -> Any:
     from einvoice.errors import NotFoundError
 
@@ -225,7 +221,7 @@ def _check_issuer(company: Any, invoice: Any) -> None:
 
 
 # ---- POST /v1/invoices/{id}/issue ------------------------------------------------------------------
-def issue_invoice(tenant: Tenant, invoice_id: str, *, idempotency_key: str | None = None,
+def issue_invoice(tenant: Tenant, invoice_id: str, *,
                   deps: TransmissionDeps | None = None) -> dict[str, Any]:
     """Start the transmission of a draft (202 ``{id, transmissionId, state, status}``), once.
 
@@ -246,7 +242,7 @@ def issue_invoice(tenant: Tenant, invoice_id: str, *, idempotency_key: str | Non
         raise ConflictError(f"The invoice is {record.state}", [ErrorDetail("not a draft", field="id")])
     company = _company(deps, record.account_id, record.company_id)
     _check_issuer(company, Invoice.model_validate(record.invoice or {}))
-    return _start(deps, record, idempotency_key)
+    return _start(deps, record)
 
 
 def _issued(record: Any) -> dict[str, Any]:
@@ -254,13 +250,13 @@ def _issued(record: Any) -> dict[str, Any]:
             "status": record.status}
 
 
-def _start(deps: TransmissionDeps, record: Any, idempotency_key: str | None) -> dict[str, Any]:
+def _start(deps: TransmissionDeps, record: Any) -> dict[str, Any]:
     from einvoice.invoicing.records import RecordUpdate
 
     tid = transmission_id_for(record.account_id, record.id)
     now = deps.now()
     current, started = deps.repository.start_transmission(record.account_id, record.id, transmission_id=tid,
-                                                          now=now, idempotency_key_hash=_idem_hash(idempotency_key))
+                                                          now=now)
     if not started:  # a concurrent or earlier call started it: same transmission
         return _issued(current)
     message = {"accountId": record.account_id, "invoiceId": record.id, "transmissionId": tid, "seq": 1}
@@ -317,7 +313,7 @@ def _rejected_error(record: Any) -> InvoiceRejectedError:
 
 
 def deposit_file(tenant: Tenant, company_id: str, data: bytes, *, issue: bool = False,
-                 idempotency_key: str | None = None, deps: TransmissionDeps | None = None) -> tuple[int, Any]:
+                 deps: TransmissionDeps | None = None) -> tuple[int, Any]:
     """A ready Factur-X / CII / UBL file -> parsed, checked, stored (then issued when ``issue``).
 
     Returns ``(http status, record)``: 201 stored, 202 issued. Raises 400 (unreadable), 404 (company),
@@ -352,7 +348,6 @@ def deposit_file(tenant: Tenant, company_id: str, data: bytes, *, issue: bool = 
                             invoice=invoice, profile=profile or "en16931", fingerprint=digest, source=SOURCE_FILE)
         record.input = {"key": key, "sha256": digest, "size": len(data), "contentType": ctype, "syntax": fmt,
                         "profile": profile}
-        record.idempotency_key_hash = _idem_hash(idempotency_key)
         rejection = None
         if not report.valid:
             rejection = rejection_from_report(report)
@@ -372,7 +367,7 @@ def deposit_file(tenant: Tenant, company_id: str, data: bytes, *, issue: bool = 
     if existing.status_code == REJECTED and existing.state == DONE and not existing.transmission_id:
         raise _rejected_error(existing)
     if issue and not existing.transmission_id:
-        _start(deps, existing, idempotency_key)
+        _start(deps, existing)
         return 202, deps.repository.get(account_id, invoice_id)
     return (202 if existing.transmission_id else 201), deps.repository.get(account_id, invoice_id)
 

@@ -36,11 +36,10 @@ def _account(tenant: Tenant) -> str:
     return tenant.account_id or ""
 
 
-def create(tenant: Tenant, body: WebhookCreate, *, idempotency_key: str | None = None,
+def create(tenant: Tenant, body: WebhookCreate, *,
            deps: service.WebhookDeps | None = None) -> WebhookOut:
     sub = service.create_subscription(deps or default_deps(), _account(tenant), url=body.url,
-                                      event_types=body.event_types, description=body.description,
-                                      idempotency_key=idempotency_key)
+                                      event_types=body.event_types, description=body.description)
     return WebhookOut.model_validate(sub.to_public(with_secret=True))
 
 

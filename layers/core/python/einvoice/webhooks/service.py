@@ -69,28 +69,17 @@ def _event_types(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
-def _idempotent_id(account_id: str, key: str) -> str:
-    import hashlib
-
-    return "wh_" + hashlib.sha256(f"{account_id}:{key}".encode()).hexdigest()[:32]
-
-
 def create_subscription(deps: WebhookDeps, account_id: str, *, url: str, event_types: Iterable[str],
-                        description: str | None = None, idempotency_key: str | None = None) -> Subscription:
+                        description: str | None = None) -> Subscription:
     """A new subscription with a fresh secret (returned once: ``to_public(with_secret=True)``).
-
-    With an ``Idempotency-Key`` the id derives from (account, key): a repeated request with the same body
-    returns the same subscription (and secret); the same key with another body is a 409."""
+    Retries are the route's business (``Idempotency-Key`` through Powertools Idempotency)."""
     checked_url = check_url(url, allow_loopback_http=deps.allow_loopback_http)
     types = _event_types(list(event_types) if not isinstance(event_types, str) else event_types)
     if description is not None and len(description) > 256:
         raise InvalidInputError("description is limited to 256 characters", [ErrorDetail(
             "description is limited to 256 characters", field="description", rule="WH-DESCRIPTION",
             message_fr="description limitée à 256 caractères")])
-    sub_id = _idempotent_id(account_id, idempotency_key) if idempotency_key else deps.new_id("wh")
-    existing = deps.subscriptions.get(account_id, sub_id) if idempotency_key else None
-    if existing is not None:
-        return _same_request(existing, checked_url, types, description)
+    sub_id = deps.new_id("wh")
     if len(deps.subscriptions.list(account_id)) >= MAX_SUBSCRIPTIONS:
         raise ConflictError(f"an account has at most {MAX_SUBSCRIPTIONS} webhook subscriptions", [ErrorDetail(
             f"an account has at most {MAX_SUBSCRIPTIONS} webhook subscriptions", field="url", rule="WH-LIMIT",
@@ -98,22 +87,8 @@ def create_subscription(deps: WebhookDeps, account_id: str, *, url: str, event_t
     subscription = Subscription(id=sub_id, account_id=account_id, url=checked_url, event_types=types,
                                 secret=signing.new_secret(), created_at=iso(deps.clock()),
                                 description=description or None)
-    try:
-        deps.subscriptions.create(subscription)
-    except ValueError:  # a concurrent request with the same key won the race
-        existing = deps.subscriptions.get(account_id, sub_id)
-        if existing is None:
-            raise
-        return _same_request(existing, checked_url, types, description)
+    deps.subscriptions.create(subscription)
     return subscription
-
-
-def _same_request(existing: Subscription, url: str, types: tuple[str, ...], description: str | None) -> Subscription:
-    if (existing.url, existing.event_types, existing.description) != (url, types, description or None):
-        msg = "This Idempotency-Key was already used with a different body"
-        raise ConflictError(msg, [ErrorDetail(msg, field="Idempotency-Key", rule="IDEMPOTENCY_KEY_REUSED",
-                                              message_fr="clé d'idempotence déjà utilisée avec un autre contenu")])
-    return existing
 
 
 def _not_found(what: str) -> NotFoundError:
