@@ -1,5 +1,5 @@
 """A transmission world on in-memory fakes: every port of ``TransmissionDeps`` faked except the sealer
-(the real PAdES test seal) and the internal reception (the real adapter on the fake repository).
+(the production PAdES/CAdES code around a software key, ``tests.seal_testing``) and the internal reception (the real adapter on the fake repository).
 
 ``World.run`` plays ``statemachines/transmission.asl.json`` in Python (Prepare -> Deliver with the
 bounded Retry -> Defer on failure); the functional tests run the real ASL under moto.
@@ -26,6 +26,7 @@ from einvoice.transmission.ports import Platform
 from einvoice.transmission.reception import InternalReception
 from einvoice.transmission.service import TransmissionDeps
 from tests.unit.invoicing.model_samples import BUYER_SIREN, SELLER_SIREN, sample_body
+from tests.seal_testing import software_sealer
 
 ASL = json.loads((Path(__file__).resolve().parents[3] / "statemachines" / "transmission.asl.json").read_text())
 THIS = "0238:PA-THIS"
@@ -157,7 +158,7 @@ def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
         flow_client=memory.MemoryFlowClient(), reception=InternalReception(repo, companies, THIS, clock),
         ppf=memory.MemoryPpf(), events=events, workflow=workflow, queue=queue,
         archive=memory.MemoryInvoiceArchive(), staging=memory.MemoryStaging(), settings=settings, clock=clock,
-        seal_state_dir=seal_dir,
+        sealer=software_sealer(),
     )
     return World(deps=deps, repo=repo, companies=companies, directory=directory, registry=registry,
                  flow=deps.flow_client, ppf=deps.ppf, events=events, workflow=workflow, queue=queue,

@@ -43,6 +43,7 @@ class Route:
     idempotent: bool = False
     status: int = 200  # the success status (201 created, 202 accepted)
     also: tuple[int, ...] = ()  # other success statuses it may answer (e.g. 202 when a deposit also issues)
+    errors: tuple[int, ...] = ()  # error statuses beyond those derived from the method, path and body
 
 
 @dataclass(frozen=True)

@@ -88,11 +88,15 @@ def _complete(op: dict[str, Any], route) -> None:
         op["security"] = [{"apiKey": []}]
         responses["403"] = {"description": "Missing or invalid API key (or a partner key on an account route)",
                             "content": ERROR_REF}
-    if "{" in route.path or route.content_types == ("application/json",):  # an id in the path or the body
+    names_an_object = any(p.get("in") == "query" and p.get("name", "").endswith("Id") for p in op.get("parameters", []))
+    if "{" in route.path or route.content_types == ("application/json",) or names_an_object:  # an id to look up
         responses["404"] = {"description": "Not found (or another tenant's object)", "content": ERROR_REF}
     if route.method in ("POST", "PATCH", "PUT"):
         responses["409"] = {"description": "Conflict: duplicate, state forbids it, or Idempotency-Key reused "
                                            "with another body", "content": ERROR_REF}
+    for code in route.errors:
+        responses[str(code)] = {"description": {409: "Conflict: the object's state forbids it"}.get(code, "Error"),
+                                "content": ERROR_REF}
     if route.content_types:
         responses["415"] = {"description": "Content type not accepted (see requestBody)", "content": ERROR_REF}
         if "requestBody" not in op:

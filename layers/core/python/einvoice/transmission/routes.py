@@ -24,11 +24,11 @@ FUNCTIONS = (
              description="Deposit a ready invoice file: parse, check, store (and issue)"),
     Function("invoices_archive",
              routes=(Route("GET", "/v1/invoices/{id}/archive", summary="The invoice's archive, verified on read"),),
-             access=("tenancy:r", "data:r", "archive:r"), memory_mb=1024, needs=("seal",),
+             access=("tenancy:r", "data:r", "archive:r", "seal"), memory_mb=1024, needs=("seal",),
              description="List and verify an invoice's archived objects"),
     # Step Functions tasks
     Function("transmission_prepare", access=("data:rw", "directory:r", "drop:r", "archive:r", "archive:w", "outbox:w",
-                                             "events:put"),
+                                             "events:put", "seal"),
              asl_substitutions=("PrepareFunctionArn",), timeout_seconds=60, memory_mb=1536,
              needs=("validation", "render", "seal"),
              description="Transmission: validate, duplicate control, generate, seal, archive, Flux 1, 200/213"),

@@ -65,7 +65,6 @@ class TransmissionDeps:
     sealer: Any = None
     settings: Any = None
     clock: Callable[[], datetime] = field(default=utcnow)
-    seal_state_dir: str | None = None
 
     def __post_init__(self) -> None:
         from einvoice.adapters.aws.clients import table
@@ -154,8 +153,7 @@ class TransmissionDeps:
         if self.sealer is None:
             from einvoice import seal
 
-            self.sealer = seal.default_sealer(self.settings, state_dir=self.seal_state_dir or
-                                              (self.settings.state_dir or None))
+            self.sealer = seal.default_sealer(self.settings)
         return self.sealer
 
     def now(self) -> str:
