@@ -25,8 +25,8 @@ from einvoice.transmission.errors import TransmissionError
 from einvoice.transmission.ports import Platform
 from einvoice.transmission.reception import InternalReception
 from einvoice.transmission.service import TransmissionDeps
-from tests.unit.invoicing.model_samples import BUYER_SIREN, SELLER_SIREN, sample_body
 from tests.seal_testing import software_sealer
+from tests.unit.invoicing.model_samples import BUYER_SIREN, SELLER_SIREN, sample_body
 
 ASL = json.loads((Path(__file__).resolve().parents[3] / "statemachines" / "transmission.asl.json").read_text())
 THIS = "0238:PA-THIS"
