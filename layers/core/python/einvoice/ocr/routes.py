@@ -18,11 +18,11 @@ FUNCTIONS = (
              access=("tenancy:r", "data:r"), memory_mb=256, description="Read an OCR job"),
     Function("ocr_update", routes=(Route("PATCH", "/v1/invoices/ocr/{id}",
                                          summary="Correct OCR fields; the checks run again", content_types=JSON),),
-             access=("tenancy:r", "data:rw", "drop:r", "directory:r"), needs=("ocr",), memory_mb=1024,
+             access=("tenancy:r", "data:rw", "drop:r", "directory:r"), memory_mb=1024,
              description="Apply a reviewer's corrections and re-run the cross-checks"),
     Function("ocr_accept", routes=(Route("POST", "/v1/invoices/ocr/{id}/accept",
                                          summary="Accept the result: Factur-X generated, validated and archived"),),
-             access=("tenancy:r", "data:rw", "drop:r", "archive:w"), needs=("ocr", "render", "validation"),
+             access=("tenancy:r", "data:rw", "drop:r", "archive:w"), needs=("render", "validation"),
              memory_mb=1536, timeout_seconds=29, description="Make the received invoice of an OCR result"),
     # Step Functions tasks: one function for the six steps (one Lambda per step pushed the CloudFormation
     # template past its 1 MB limit); the payload's "step" names the task (einvoice.ocr.tasks.run)
