@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 export OMP_THREAD_LIMIT := 1
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .PHONY: help install run test test-unit test-functional test-infra test-conformance test-e2e package synth deploy diff destroy bench fuzz openapi lint format lock clean
 
