@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import boto3
 import pytest
 from companies_testdata import ACCENTED, ACTIVE, ACTIVE_SIRET, CLOSED, LA_POSTE_SIRET, NOT_VAT, UNKNOWN
 
 from einvoice.errors import NotFoundError
-
-REPO = Path(__file__).resolve().parents[3]
-FIXTURE = REPO / ".." / "shared" / "fixtures" / "directory-seed.csv"
-
 
 # --- directory table adapter / loader --------------------------------------------------------------
 
@@ -40,43 +35,6 @@ def test_directory_api_functions_through_the_table(env, directory):
     assert est["siren"] == "356000000" and est["vatLiable"] is True
     with pytest.raises(NotFoundError):
         dservice.get_legal_unit(UNKNOWN, directory=directory)
-
-
-@pytest.mark.slow
-def test_load_shared_fixture_twice_changes_nothing(env):
-    if not FIXTURE.exists():
-        pytest.skip("../shared/fixtures/directory-seed.csv is not present")
-    from einvoice.directory.loader import load_csv
-
-    ddb = boto3.client("dynamodb", region_name=env.region)
-    ddb.create_table(
-        TableName="directory-fixture",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-    def snapshot():
-        count = ddb.describe_table(TableName="directory-fixture")["Table"]["ItemCount"]
-        sample = ddb.query(
-            TableName="directory-fixture",
-            KeyConditionExpression="pk = :p",
-            ExpressionAttributeValues={":p": {"S": "SIREN#356000000"}},
-        )["Items"]
-        return count, sorted(json.dumps(i, sort_keys=True) for i in sample)
-
-    first = load_csv(FIXTURE, "directory-fixture", settings=env)
-    assert first.rows == 3209 and first.legal_units == 2001 and first.rejected == 0
-    before = snapshot()
-    second = load_csv(FIXTURE, "directory-fixture", settings=env)
-    assert second.to_json()["items"] == first.to_json()["items"]
-    after = snapshot()
-    assert after == before and after[0] == first.items == 6146
-    assert len(after[1]) == 1 + 5 + 1  # La Poste: legal unit, 5 establishments, 1 directory line
-    assert first.requests <= first.items / 25 + 1
 
 
 def test_directory_factory_is_cached_per_container(env):
