@@ -374,7 +374,9 @@ class EInvoiceStack(cdk.Stack):
         )
 
     def _grant(self, fn: Function, function: lambda_.Function, role: iam.Role) -> None:
-        for access in fn.access:
+        # an idempotent route stores its answers in the idempotency table (Powertools Idempotency)
+        idempotent = any(r.idempotent for r in fn.routes) and "idempotency:rw" not in fn.access
+        for access in fn.access + (("idempotency:rw",) if idempotent else ()):
             kind, _, rest = access.partition(":")
             if kind in ("tenancy", "data", "directory", "idempotency"):
                 table = self.tables[f"{kind}_table"]

@@ -17,6 +17,7 @@ from typing import Any
 from einvoice.directory.models import DirectoryLine
 from einvoice.errors import UpstreamUnavailableError
 from einvoice.invoicing.memory import MemoryInvoiceRepository
+from einvoice.lifecycle.memory import MemoryPpfQueue
 from einvoice.settings import Settings
 from einvoice.tenancy import Tenant
 from einvoice.transmission import memory, tasks
@@ -184,7 +185,7 @@ def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
         flow_client=memory.MemoryFlowClient(), reception=InternalReception(repo, companies, THIS, clock),
         ppf=memory.MemoryPpf(), events=events, workflow=workflow, queue=queue,
         archive=memory.MemoryInvoiceArchive(), staging=memory.MemoryStaging(), settings=settings, clock=clock,
-        seal_state_dir=seal_dir, sealer=software_sealer(),
+        seal_state_dir=seal_dir, sealer=software_sealer(), flux6=MemoryPpfQueue(), status_queue=memory.MemoryQueue(),
     )
     return World(deps=deps, repo=repo, companies=companies, directory=directory, registry=registry,
                  flow=deps.flow_client, ppf=deps.ppf, events=events, workflow=workflow, queue=queue,

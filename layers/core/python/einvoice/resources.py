@@ -100,5 +100,9 @@ class QueueSpec:
     max_receive_count: int = 5  # then the message goes to the queue's dead-letter queue (alarmed)
 
 
-QUEUES: tuple[QueueSpec, ...] = (QueueSpec("RedeliveryQueue", "redelivery_queue_url"),)
+QUEUES: tuple[QueueSpec, ...] = (
+    QueueSpec("RedeliveryQueue", "redelivery_queue_url"),
+    QueueSpec("StatusQueue", "status_queue_url"),  # lifecycle statuses for other platforms (CDAR, Flow API)
+    QueueSpec("WebhookEventsQueue", "webhook_events_queue_url"),  # bus events for the webhook fan-out
+)
 EVENT_BUS = ("EventBus", "event_bus_name")  # (logical id, Settings field with its name)

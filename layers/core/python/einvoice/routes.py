@@ -22,6 +22,7 @@ AREAS: tuple[str, ...] = (
     "webhooks",
     "ocr",
     "transmission",
+    "lifecycle",
 )
 
 

@@ -42,7 +42,7 @@ _ATTRS = {
     "execution_seq": "executionSeq", "next_attempt_at": "nextAttemptAt", "seller_siren": "sellerSiren",
     "buyer_siren": "buyerSiren", "buyer_address": "buyerAddress", "input": "input", "rejection": "rejection",
     "route": "route", "document": "document", "archive": "archive", "flux1": "flux1",
-    "counterpart": "counterpart", "peer_record": "peerRecord", "extra": "extra",
+    "counterpart": "counterpart", "peer_record": "peerRecord", "flux6": "flux6", "extra": "extra",
 }
 MAX_QUERY_PAGES = 10
 

@@ -189,6 +189,7 @@ class InvoiceRecord:
     counterpart: dict[str, Any] | None = None  # received: {platform, transmissionId}; sent: {platform, ...}
     # internal delivery only: the other side's record {accountId, invoiceId} (never shown: the other tenant's ids)
     peer_record: dict[str, Any] | None = None
+    flux6: dict[str, Any] | None = None  # mandatory statuses for the PPF: {eventId or code: {status, key...}}
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

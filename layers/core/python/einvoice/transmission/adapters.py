@@ -83,6 +83,7 @@ class CompanyOptions:
     sales_invoices: bool
     purchase_invoices: bool
     duplicate_control: bool
+    purchase_payment: bool = False
 
 
 class DynamoCompanyLookup:
@@ -97,7 +98,8 @@ class DynamoCompanyLookup:
         return CompanyOptions(company_id=str(item["id"]), siren=str(item.get("siren") or ident[:9]),
                               name=str(item.get("name") or ""), sales_invoices=bool(item.get("salesInvoices")),
                               purchase_invoices=bool(item.get("purchaseInvoices")),
-                              duplicate_control=bool(item.get("duplicateControl")))
+                              duplicate_control=bool(item.get("duplicateControl")),
+                              purchase_payment=bool(item.get("purchasePayment")))
 
     def get(self, account_id: str, company_id: str) -> CompanyOptions | None:
         item = self.table.get_item(Key={"pk": f"ACC#{account_id}", "sk": f"COMPANY#{company_id}"}).get("Item")
