@@ -23,6 +23,7 @@ AREAS: tuple[str, ...] = (
     "ocr",
     "transmission",
     "lifecycle",
+    "payments",
 )
 
 
