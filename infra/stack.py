@@ -57,7 +57,7 @@ from constructs import Construct
 
 from einvoice import resources
 from einvoice.api.gateway import GATEWAY_RESPONSES, body_template
-from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, QUEUES, TABLES
+from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, EVENT_RULES, QUEUES, TABLES
 from einvoice.routes import FUNCTIONS, STATE_MACHINES
 from einvoice.routing import Function
 from einvoice.settings import ENV
@@ -208,6 +208,10 @@ class EInvoiceStack(cdk.Stack):
             )
             self.queues[spec.setting + "#dlq"] = dead
         self.event_bus = events.EventBus(self, EVENT_BUS[0], event_bus_name=f"einvoice-{self.stage}")
+        for rule in EVENT_RULES:
+            events.Rule(self, rule.logical_id, event_bus=self.event_bus,
+                        event_pattern=events.EventPattern(source=list(rule.sources)),
+                        targets=[targets.SqsQueue(self.queues[rule.queue_setting])])
 
 
     # --- seal -------------------------------------------------------------------------------------

@@ -123,3 +123,12 @@ def test_a_bad_debtor_iban_and_a_past_date_are_named(world):
         _pay(world, [received], debtorAccount={**DEBTOR, "iban": "FR7630004000031234567890000"},
              executionDate=(dt.date(2026, 12, 1)).isoformat())
     assert {d.rule for d in err.value.details} == {"PAY-IBAN", "PAY-EXECUTION-DATE"}
+
+
+def test_the_payment_is_announced_on_the_bus(world):
+    _sent, received = _received(world)
+    _approve(world, received)
+    out = _pay(world, [received])
+    (event,) = [e for e in world.events.events if e["type"] == "PaymentCreated"]
+    assert event["source"] == "einvoice.payments" and event["detail"]["paymentId"] == out["id"]
+    assert event["detail"]["invoices"] == [{"invoiceId": received, "number": "F2026-0001", "amount": "325.15"}]

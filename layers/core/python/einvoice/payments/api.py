@@ -91,7 +91,15 @@ def create(tenant: Tenant, body: PaymentCreate, *, deps: Any = None, payments: A
         except ValueError:  # a concurrent identical request stored it first
             batch = service.get_payment(account_id, payment_id, payments)
     _mark_paid(deps, batch)
-    return batch.to_public()
+    out = batch.to_public()
+    from einvoice.webhooks.fanout import announce
+
+    announce(deps.get_events(), "einvoice.payments", "PaymentCreated", {
+        "eventId": batch.id, "accountId": account_id, "paymentId": batch.id,
+        **{k: out[k] for k in ("companyId", "executionDate", "total", "currency", "links")},
+        "invoices": [{"invoiceId": i["invoiceId"], "number": i["number"], "amount": i["amount"]}
+                     for i in out["invoices"]]})
+    return out
 
 
 def get(tenant: Tenant, payment_id: str, *, payments: Any = None) -> dict[str, Any]:

@@ -42,14 +42,16 @@ class S3PpfOutbox:
 
 
 class EventBridgePublisher:
-    """``EventPublisher``: ``InvoiceStatusChanged`` events on the platform's bus (webhooks consume them)."""
+    """``EventPublisher``: the platform's events on its bus (``InvoiceStatusChanged`` from the invoices,
+    ``ImportFinished``, ``EnrolmentFinished``, ``PaymentCreated``; an event may name its ``source``), which
+    the webhook fan-out consumes."""
 
     def __init__(self, bus_name: str, events: Any = None) -> None:
         self.bus_name = bus_name
         self.events = events or _client("events")
 
     def publish(self, events: list[dict[str, Any]]) -> None:
-        entries = [{"Source": EVENT_SOURCE, "DetailType": e["type"], "Detail": json.dumps(e["detail"]),
+        entries = [{"Source": e.get("source", EVENT_SOURCE), "DetailType": e["type"], "Detail": json.dumps(e["detail"]),
                     "EventBusName": self.bus_name} for e in events]
         for start in range(0, len(entries), 10):
             batch = entries[start:start + 10]
