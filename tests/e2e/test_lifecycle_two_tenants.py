@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 KEYS = ("e2e-key-partner-a-lifecycle-0001", "e2e-key-partner-b-lifecycle-0002")
 ROOT = Path(__file__).resolve().parents[2]
 SELLER_SIREN = "422034074"  # the README's seller (docs/examples/invoice-request.json)
-(BUYER_SIREN,) = _directory_sirens(1)
+BUYER_SIREN = _directory_sirens(2)[1]  # a free SIREN of the generated directory, not the seller
 
 
 @pytest.fixture(scope="module")
@@ -170,3 +170,38 @@ def test_seller_and_buyer_on_this_platform_share_one_lifecycle(platform):
     events = sorted(until(delivered, "the webhook deliveries", 60), key=str)
     changed = [("invoice.status_changed", c) for c in ("202", "202", "205", "207", "210", "211", "212")]
     assert events == sorted([("invoice.received", "202")] * 2 + changed + [("payment.created", None)], key=str)
+
+
+def readme_block() -> str:
+    text = (ROOT / "README.md").read_text()
+    (block,) = re.findall(r"<!-- lifecycle -->\s*```bash\n(.*?)```", text, re.S)
+    return block
+
+
+def test_the_readme_lifecycle_block_runs_as_written(tmp_path_factory):
+    """The README's block, on a platform of its own with the demo keys: only the ports change."""
+    import subprocess
+    import sys
+
+    with running_platform(tmp_path_factory) as platform:
+        work = tmp_path_factory.mktemp("readme-lifecycle")
+        (work / "docs").symlink_to(ROOT / "docs")
+        script = readme_block().replace("http://127.0.0.1:3000", platform["base"])
+        script = script.replace(".venv/bin/einvoice directory load docs/examples/directory-this-platform.csv",
+                                f"{sys.executable} -m einvoice.cli directory load "
+                                f"docs/examples/directory-this-platform.csv --endpoint-url {platform['aws']}")
+        script += '\necho "IDS $SENT $REC $PAY"\n'
+        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=work, capture_output=True, text=True,
+                              timeout=240)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        sent, received, payment = proc.stdout.strip().splitlines()[-1].split()[1:]
+        a, b = "einvoice-demo-key-partner-a-0001", "einvoice-demo-key-partner-b-0002"
+        seller_view = call(platform, "GET", f"/v1/invoices/{sent}", a)[1]
+        buyer_view = call(platform, "GET", f"/v1/invoices/{received}", b)[1]
+        assert codes(seller_view) == ["200", "201", "202", "207", "205", "211", "212"]
+        assert seller_view["statusHistory"][2:] == buyer_view["statusHistory"]
+        assert call(platform, "GET", f"/v1/payments/{payment}", b)[0] == 200
+        assert b"pain.001.001.09" in (work / "virement.xml").read_bytes()
+        got = until(lambda: (lambda r: r if len(r) >= 6 else None)(
+            call(platform, "GET", "/_local/webhooks?format=json")[1]["received"]), "the webhooks", 60)
+        assert len(got) == 6 and all(e["verified"] for e in got)  # 202 (and invoice.received), 207, 205, 211, 212
