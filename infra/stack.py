@@ -61,9 +61,9 @@ from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, EVEN
 from einvoice.routes import FUNCTIONS, STATE_MACHINES
 from einvoice.routing import Function
 from einvoice.settings import ENV
+from infra import layers as layer_spec
 
 ERROR_ALARM_GROUP = 10  # functions per errors alarm (CloudWatch: at most 10 metrics in an alarm's math)
-from infra import layers as layer_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 
