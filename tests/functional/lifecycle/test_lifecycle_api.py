@@ -77,3 +77,25 @@ def test_dispute_approval_payment_and_collection_keep_both_timelines_identical(p
     keys = [o["Key"] for o in client("s3").list_objects_v2(Bucket=platform.settings.outbox_bucket,
                                                            Prefix="ppf/flux6/").get("Contents", [])]
     assert len(keys) == 1 and "_F2026-0001_200_" in keys[0]
+
+
+def test_a_status_for_an_invoice_sent_to_another_platform_reaches_it_over_the_flow_api(platform, tenant_keys):
+    """The seller's 212 on an invoice delivered to the simulated peer 0238:PA-0042: the status queue's
+    consumer (local SQS poller) posts the validated CDAR to the peer's Flow API; a peer down is retried."""
+    a = tenant_keys["a"]
+    seller = create_company(platform, a, SELLER_SIREN)
+    sent = _draft(platform, a, seller, _body())
+    platform.api.post(f"/v1/invoices/{sent}/issue", headers={"x-api-key": a})
+    _until(platform, a, sent, "201")
+    peer = platform.peers.peers["0238:PA-0042"]
+    platform.peers.switch("0238:PA-0042", "down")
+    resp = _status(platform, a, sent, {"code": 212, "amount": "100.00"})
+    assert resp.status_code == 200, resp.json
+    wait_for(lambda: any(x["outcome"] == "status_deferred" for x in _get(platform, a, sent)["deliveryAttempts"]),
+             30, "a deferred status delivery")
+    platform.peers.switch("0238:PA-0042", "ok")
+    wait_for(lambda: any(f["flowSyntax"] == "CDAR" for f in peer.flows.values()), 30, "the CDAR at the peer")
+    (flow,) = [f for f in peer.flows.values() if f["flowSyntax"] == "CDAR"]
+    assert flow["name"] == "F2026-0001-CDV-212.xml" and flow["contentType"] == "application/xml"
+    outcomes = [x["outcome"] for x in _get(platform, a, sent)["deliveryAttempts"]]
+    assert outcomes[-1] == "status_sent" and "status_deferred" in outcomes
