@@ -4,8 +4,11 @@ Usage: .venv/bin/python bench/lifecycle_bench.py [--repeat N]
 
 Prints the one-time cost (CDAR XSD load, BR-FR-CDV compile) and warm medians / p99 per operation:
 build + serialise a PA<->PA status message, validate it (XSD + BR-FR-CDV), the whole ``issue_status``
-of a mandatory status (two messages validated), parse an incoming message, and a 100-invoice pain.001
-file (sepaxml + XSD). Inputs are generated (no corpus needed).
+of a mandatory status (two messages validated), parse an incoming message, a 100-invoice pain.001
+file (sepaxml + XSD), and the actions on invoice records (in-memory stores, so only the platform's own
+work is timed): a buyer's status mirrored onto the seller's record (``set_status``: model, transition,
+CDAR validated, record, event, mirror) and a payment of 10 invoices (file + ten 211). Inputs are
+generated (no corpus needed).
 """
 
 from __future__ import annotations
@@ -71,11 +74,87 @@ def main() -> int:
                          DebtorAccount("FR1420041010050500013M02606", "Acheteur", None), dt.date(2026, 12, 4),
                          "2026-12-02T09:00:00.000Z", lines)
     rows.append(("pain.001 of 100 invoices (sepaxml + XSD)", lambda: sepa.build(batch)))
+    rows += record_actions()
     for name, fn in rows:
         fn()
-        p50, p99 = timed(fn, args.repeat if "pain" not in name else max(10, args.repeat // 10))
+        p50, p99 = timed(fn, args.repeat if "pain" not in name and "10" not in name else max(10, args.repeat // 10))
         print(f"{name:48s} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms")
     return 0
+
+
+def record_actions() -> list:
+    """``set_status`` and a payment on two linked records (seller / buyer of this platform), in memory."""
+    import copy
+    import itertools
+
+    from einvoice.invoicing import calc
+    from einvoice.invoicing.memory import MemoryInvoiceRepository
+    from einvoice.invoicing.model import Invoice
+    from einvoice.invoicing.records import StatusEvent
+    from einvoice.invoicing.service import new_record
+    from einvoice.lifecycle.actions import StatusAction, set_status
+    from einvoice.lifecycle.memory import MemoryPpfQueue
+    from einvoice.payments import api as payments_api
+    from einvoice.payments.memory import MemoryPaymentRepository
+    from einvoice.payments.models import PaymentCreate
+    from einvoice.settings import Settings
+    from einvoice.tenancy import Tenant
+    from einvoice.transmission import memory
+    from einvoice.transmission.adapters import CompanyOptions
+    from einvoice.transmission.service import TransmissionDeps
+    from tests.unit.invoicing.model_samples import sample_body
+
+    repo = MemoryInvoiceRepository()
+    companies = memory.MemoryCompanies()
+    companies.add("buyer", CompanyOptions("co_b", "552100554", "Acheteur", False, True, False, True))
+    deps = TransmissionDeps(repository=repo, companies=companies, registry=memory.MemoryRegistry(), reception=object(),
+                            flux6=MemoryPpfQueue(), events=memory.MemoryEvents(), status_queue=memory.MemoryQueue(),
+                            settings=Settings())
+    at = "2026-12-02T09:00:00.000Z"
+    ids = []
+    for n in range(10):
+        body = sample_body()
+        body["number"] = f"F2026-{n:04d}"
+        invoice = calc.compute(Invoice.model_validate(body))
+        sent = new_record(invoice_id=f"s{n}", account_id="seller", company_id="co_s", invoice=invoice,
+                          profile="en16931", fingerprint="f", source="json", now=at)
+        received = new_record(invoice_id=f"r{n}", account_id="buyer", company_id="co_b", invoice=invoice,
+                              profile="en16931", fingerprint="f", source="platform", direction="received", now=at)
+        sent.status_history = [StatusEvent("200", at, "0238:PA-THIS"), StatusEvent("201", at, "0238:PA-THIS"),
+                               StatusEvent("202", at, "0238:PA-THIS")]
+        received.status_history = [StatusEvent("202", at, "0238:PA-THIS"), StatusEvent("205", at, "0238:PA-THIS",
+                                                                                      id="205-2")]
+        sent.peer_record, received.peer_record = {"accountId": "buyer", "invoiceId": f"r{n}"}, {
+            "accountId": "seller", "invoiceId": f"s{n}"}
+        repo.create(sent)
+        repo.create(received)
+        ids.append(f"r{n}")
+    pristine = copy.deepcopy(repo.items)
+
+    def reset() -> None:
+        for key, record in pristine.items():
+            repo.items[key].status_history = list(record.status_history)
+
+    codes = itertools.cycle((207, 205))
+
+    def one_status() -> None:
+        reset()
+        code = next(codes)
+        set_status("buyer", "r0", StatusAction(code, reason="PU_ERR" if code == 207 else None), deps=deps)
+
+    counter = itertools.count()
+
+    def pay_ten() -> None:
+        reset()
+        body = PaymentCreate.model_validate({"companyId": "co_b", "invoiceIds": ids, "executionDate": "2099-01-04",
+                                             "debtorAccount": {"iban": "FR7630004000031234567890143", "name": "A"},
+                                             "schema": "pain.001.001.09"})
+        body.debtor_account.name = f"A{next(counter)}"  # a new batch each time
+        payments_api.create(Tenant(partner_id="p", account_id="buyer", api_key_id="k"), body, deps=deps,
+                            payments=MemoryPaymentRepository())
+
+    return [("set_status 207/205 on a record, mirrored", one_status),
+            ("payment of 10 invoices (pain.001 + ten 211)", pay_ten)]
 
 
 if __name__ == "__main__":

@@ -57,11 +57,13 @@ from constructs import Construct
 
 from einvoice import resources
 from einvoice.api.gateway import GATEWAY_RESPONSES, body_template
-from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, QUEUES, TABLES
+from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, EVENT_RULES, QUEUES, TABLES
 from einvoice.routes import FUNCTIONS, STATE_MACHINES
 from einvoice.routing import Function
 from einvoice.settings import ENV
 from infra import layers as layer_spec
+
+ERROR_ALARM_GROUP = 10  # functions per errors alarm (CloudWatch: at most 10 metrics in an alarm's math)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -208,6 +210,10 @@ class EInvoiceStack(cdk.Stack):
             )
             self.queues[spec.setting + "#dlq"] = dead
         self.event_bus = events.EventBus(self, EVENT_BUS[0], event_bus_name=f"einvoice-{self.stage}")
+        for rule in EVENT_RULES:
+            events.Rule(self, rule.logical_id, event_bus=self.event_bus,
+                        event_pattern=events.EventPattern(source=list(rule.sources)),
+                        targets=[targets.SqsQueue(self.queues[rule.queue_setting])])
 
 
     # --- seal -------------------------------------------------------------------------------------
@@ -374,7 +380,9 @@ class EInvoiceStack(cdk.Stack):
         )
 
     def _grant(self, fn: Function, function: lambda_.Function, role: iam.Role) -> None:
-        for access in fn.access:
+        # an idempotent route stores its answers in the idempotency table (Powertools Idempotency)
+        idempotent = any(r.idempotent for r in fn.routes) and "idempotency:rw" not in fn.access
+        for access in fn.access + (("idempotency:rw",) if idempotent else ()):
             kind, _, rest = access.partition(":")
             if kind in ("tenancy", "data", "directory", "idempotency"):
                 table = self.tables[f"{kind}_table"]
@@ -550,7 +558,8 @@ class EInvoiceStack(cdk.Stack):
                 resource = self.api.root.resource_for_path(route.path)
                 resource.add_method(
                     route.method,
-                    apigw.LambdaIntegration(self.functions[fn.name], proxy=True),
+                    # no console "test invoke" permission: one Lambda::Permission per method instead of two
+                    apigw.LambdaIntegration(self.functions[fn.name], proxy=True, allow_test_invoke=False),
                     api_key_required=route.auth != "none",
                     operation_name=f"{fn.name}_{route.method.lower()}",
                 )
@@ -629,12 +638,20 @@ class EInvoiceStack(cdk.Stack):
                 evaluation_periods=1,
                 treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             )
-        for name, function in self.functions.items():
+        # Function errors: one alarm per group of ERROR_ALARM_GROUP functions (manifest order, so mostly one
+        # area), on the sum of their Errors metrics (an alarm's metric math takes at most 10 metrics): the
+        # stack stays under CloudFormation's 500 resources; the description names the functions.
+        names = list(self.functions)
+        for start in range(0, len(names), ERROR_ALARM_GROUP):
+            group = names[start:start + ERROR_ALARM_GROUP]
+            metrics = {f"e{i}": self.functions[n].metric_errors(period=cdk.Duration.minutes(5))
+                       for i, n in enumerate(group)}
             cw.Alarm(
                 self,
-                f"{_pascal(name)}ErrorsAlarm",
-                alarm_description=f"{name} function errors",
-                metric=function.metric_errors(period=cdk.Duration.minutes(5)),
+                f"FunctionErrorsAlarm{start // ERROR_ALARM_GROUP + 1}",
+                alarm_description=f"function errors (5 in 5 minutes) in: {', '.join(group)}"[:1024],
+                metric=cw.MathExpression(expression="SUM(METRICS())", using_metrics=metrics,
+                                         period=cdk.Duration.minutes(5)),
                 threshold=5,
                 evaluation_periods=1,
                 treat_missing_data=cw.TreatMissingData.NOT_BREACHING,

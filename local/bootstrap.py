@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from einvoice import resources
-from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, QUEUES, TABLES
+from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, EVENT_RULES, QUEUES, TABLES
 from einvoice.settings import Settings
 
 ACCOUNT_ID = "123456789012"
@@ -171,6 +171,19 @@ def create_event_bus(settings: Settings) -> None:
         events.create_event_bus(Name=bus)
 
 
+def create_event_rules(settings: Settings) -> None:
+    """The bus rules of ``einvoice.resources.EVENT_RULES`` with their queue targets (the queues exist)."""
+    from einvoice.adapters.aws.clients import client
+
+    events, sqs = client("events", settings), client("sqs", settings)
+    bus = getattr(settings, EVENT_BUS[1])
+    for rule in EVENT_RULES:
+        url = getattr(settings, rule.queue_setting)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name=rule.logical_id, EventBusName=bus, EventPattern=json.dumps({"source": list(rule.sources)}))
+        events.put_targets(Rule=rule.logical_id, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+
+
 def create_event_sources(settings: Settings) -> None:
     """S3 notifications to functions (the functions must exist in moto for S3 to find them)."""
     from einvoice.adapters.aws.clients import client
@@ -293,6 +306,7 @@ def bootstrap(settings: Settings, extra_substitutions: dict[str, str] | None = N
     create_event_bus(settings)
     api_id, plan_id = create_api_gateway(settings)
     settings = settings.model_copy(update={"usage_plan_id": plan_id, **create_queues(settings)})
+    create_event_rules(settings)
     arns = create_state_machines(settings, extra_substitutions)
     settings = settings.model_copy(update=arns)
     create_event_sources(settings)

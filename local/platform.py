@@ -144,8 +144,13 @@ class LocalPlatform:
         self.peers = PeerNetwork(self.host).start()
         self.peers.register(self.settings)
         self.poller = QueuePoller(self.settings).start()
+        from local.schedules import Scheduler
+        from local.webhook_sink import WebhookSink
+
+        self.scheduler = Scheduler().start()
+        self.sink = WebhookSink(self.settings)
         self.api = LocalApi(api_id=booted.rest_api_id, access_log=not self.quiet,
-                            pages={"/_local/peers": self.peers.page})
+                            pages={"/_local/peers": self.peers.page, "/_local/webhooks": self.sink.page})
         self.http = make_server(self.host, self.api_port, self.api, threaded=True,
                                 request_handler=JsonErrorRequestHandler)
         self.api_port = self.http.server_address[1]
@@ -194,6 +199,8 @@ class LocalPlatform:
     def stop(self) -> None:
         if getattr(self, "http", None):
             self.http.shutdown()
+        if getattr(self, "scheduler", None):
+            self.scheduler.stop()
         if getattr(self, "poller", None):
             self.poller.stop()
         if getattr(self, "peers", None):
@@ -210,8 +217,9 @@ class LocalPlatform:
             f"  Mailbox       {self.api_url}/_local/mail   ({self.api_url}/_local/mail.json)",
             f"  Peer PAs      {self.api_url}/_local/peers   (switch ok / down / slow / reject)",
             *(f"                {p.platform_id}  Flow API {p.url}" for p in self.peers.peers.values()),
-            f"  PPF (Flux 1)  s3://{self.settings.outbox_bucket}/ppf/flux1/   (aws s3 ls --endpoint-url "
-            f"http://{self.host}:{self.aws_port} ...)",
+            f"  PPF (Flux 1, Flux 6)  s3://{self.settings.outbox_bucket}/ppf/flux1/ and ppf/flux6/   "
+            f"(aws s3 ls --endpoint-url http://{self.host}:{self.aws_port} ...)",
+            f"  Webhook sink  {self.api_url}/_local/webhooks   (subscribe {self.api_url}/_local/webhooks/sink)",
             f"  Local AWS     http://{self.host}:{self.aws_port}   (moto; dashboard /moto-api/)",
             f"  Seal          KMS key in moto, certificate by a local CA: {self.state_dir / 'seal-ca.pem'}",
             "  Demo API keys (header x-api-key):",

@@ -210,12 +210,14 @@ class Platform(SimpleNamespace):
 
 
 def _create_resources(settings):
-    """Tables, buckets (archive under Object Lock) and the SES identity, as the local platform makes them."""
-    from local.bootstrap import create_buckets, create_ses_identity, create_tables
+    """Tables, buckets (archive under Object Lock), the SES identity and the event bus, as the local platform
+    makes them."""
+    from local.bootstrap import create_buckets, create_event_bus, create_ses_identity, create_tables
 
     create_tables(settings)
     create_buckets(settings)
     create_ses_identity(settings)
+    create_event_bus(settings)  # the enrolment's end is announced there
     from local.seal import create_seal_identity
 
     return settings.model_copy(update={"seal_key_id": create_seal_identity(settings).key_id})

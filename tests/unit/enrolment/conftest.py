@@ -43,13 +43,14 @@ def world():
     from einvoice.enrolment.service import EnrolmentDeps
     from einvoice.settings import Settings
     from einvoice.tenancy import Tenant
+    from einvoice.transmission.memory import MemoryEvents
 
     clock = Clock()
     companies = MemoryCompanies()
     deps = EnrolmentDeps(
         repository=MemoryEnrolmentRepository(), mailer=MemoryMailer(), workflow=MemoryWorkflow(),
         companies=companies, directory=FakeDirectory(), archive=MemoryArchive(), sealer=FakeSealer(),
-        settings=Settings(), clock=clock,
+        settings=Settings(), clock=clock, events=MemoryEvents(),
     )
     tenant = Tenant(partner_id="p1", account_id="a1", api_key_id="k1")
     other = Tenant(partner_id="p1", account_id="a2", api_key_id="k2")

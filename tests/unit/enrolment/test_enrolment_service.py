@@ -237,6 +237,11 @@ def test_certificate_finalise_and_terminal_states(started):
     assert started.companies.enrolment[("a1", "c2")]["state"] == "FAILED"
     # a late terminal mark never overwrites DONE
     assert tasks.mark_terminal(_ev(started, state="EXPIRED"), started.deps) == {"state": "DONE"}
+    # the end is announced once on the bus (webhook enrolment.finished)
+    (event,) = started.deps.events.events
+    assert (event["type"], event["source"]) == ("EnrolmentFinished", "einvoice.enrolment")
+    assert {k: event["detail"][k] for k in ("accountId", "enrolmentId", "state", "registered", "failed")} == {
+        "accountId": "a1", "enrolmentId": started.id, "state": "DONE", "registered": 1, "failed": 1}
     view = service.get_enrolment(started.tenant, started.id, deps=started.deps)
     assert view["state"] == "DONE" and view["certificate"]["href"].endswith("/certificate")
     assert view["errors"][0]["code"] == "CompaniesNotRegistered"
@@ -252,6 +257,7 @@ def test_mark_terminal_releases_companies(started):
     tasks.mark_terminal(_ev(started, state="EXPIRED", error={"Error": "States.Timeout", "Cause": ""}), started.deps)
     view = service.get_enrolment(started.tenant, started.id, deps=started.deps)
     assert view["state"] == "EXPIRED" and view["errors"] == [{"code": "States.Timeout", "message": ""}]
+    assert [e["detail"]["state"] for e in started.deps.events.events] == ["EXPIRED"]
     # the companies can be enrolled again
     assert service.start_enrolment(started.tenant, ["c1", "c2"], started.signatory, True, deps=started.deps)
     with pytest.raises(ConflictError):

@@ -106,4 +106,5 @@ def test_openapi_declares_the_error_statuses_content_types_and_idempotency():
     creates = {(r.method, r.path) for r, _ in routes() if r.idempotent}
     assert creates == {("POST", "/v1/companies"), ("POST", "/v1/companies/imports"), ("POST", "/v1/enrolments"),
                        ("POST", "/v1/invoices"), ("POST", "/v1/invoices/{id}/issue"), ("POST", "/v1/invoices/files"),
-                       ("POST", "/v1/invoices/ocr"), ("POST", "/v1/webhooks")}
+                       ("POST", "/v1/invoices/ocr"), ("POST", "/v1/webhooks"), ("POST", "/v1/invoices/{id}/status"),
+                       ("POST", "/v1/payments")}

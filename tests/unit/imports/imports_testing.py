@@ -66,6 +66,9 @@ class Fakes:
         self.accounts = MemoryAccounts("acc-1", "acc-2")
         self.directory = directory or MemoryDirectory()
         self.settings = Settings(import_chunk_lines=chunk_lines)
+        from einvoice.transmission.memory import MemoryEvents
+
+        self.events = MemoryEvents()
 
     def deps(self) -> ImportDeps:
         return ImportDeps(
@@ -76,6 +79,7 @@ class Fakes:
             workflow=self.workflow,
             accounts=self.accounts,
             directory=self.directory,
+            events=self.events,
         )
 
 

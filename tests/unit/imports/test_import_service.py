@@ -355,3 +355,13 @@ def test_a_file_that_shrank_stops_the_import_as_unreadable():
     run_to_end(fakes, task)
     out = service.get_import(tenant(), started.id, deps=fakes.deps())
     assert (out.state, out.failure.code, out.imported) == ("FAILED", "SourceUnreadable", 5)
+
+
+def test_the_end_of_an_import_is_announced_once_on_the_bus():
+    fakes = Fakes()
+    out = _import(fakes, _csv([_valid(MANY[0]), "SIREN;123;1-10;1;0;1;0"]))
+    (event,) = fakes.events.events
+    assert (event["type"], event["source"]) == ("ImportFinished", "einvoice.imports")
+    detail = event["detail"]
+    assert (detail["accountId"], detail["importId"], detail["state"]) == ("acc-1", out.id, "SUCCEEDED")
+    assert (detail["imported"], detail["rejected"]) == (out.imported, out.rejected) == (1, 1)

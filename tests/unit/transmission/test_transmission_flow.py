@@ -77,11 +77,15 @@ def test_internal_delivery_records_the_invoice_for_the_buyer_account(world):
     out = world.issue()
     world.run_started()
     rec = world.record(out["id"])
-    assert [s.code for s in rec.status_history] == ["200", "201"] and rec.attempts[0].outcome == "internal"
+    # the buyer side's 202 Reçue is mirrored onto the seller's timeline after 201 (same event on both sides)
+    assert [s.code for s in rec.status_history] == ["200", "201", "202"] and rec.attempts[0].outcome == "internal"
     received, _ = world.repo.list(BUYER_ACCOUNT, direction="received")
     assert len(received) == 1
     got = world.repo.get(BUYER_ACCOUNT, received[0].id)
     assert got.status_code == "202" and got.status_history[0].source == THIS
+    assert got.status_history == rec.status_history[2:]
+    assert rec.peer_record == {"accountId": BUYER_ACCOUNT, "invoiceId": got.id}
+    assert got.peer_record == {"accountId": ACCOUNT, "invoiceId": rec.id}
     assert got.invoice["number"] == "F2026-0001" and got.document["sha256"] == rec.document["sha256"]
     assert ACCOUNT not in repr(got.counterpart) and not world.flow.received
     # delivering again (a retried task) records nothing twice

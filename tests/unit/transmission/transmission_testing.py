@@ -17,6 +17,7 @@ from typing import Any
 from einvoice.directory.models import DirectoryLine
 from einvoice.errors import UpstreamUnavailableError
 from einvoice.invoicing.memory import MemoryInvoiceRepository
+from einvoice.lifecycle.memory import MemoryPpfQueue
 from einvoice.settings import Settings
 from einvoice.tenancy import Tenant
 from einvoice.transmission import memory, tasks
@@ -144,6 +145,33 @@ class World(SimpleNamespace):
         return [s.code for s in self.record(invoice_id).status_history]
 
 
+_SEALER: Any = None
+
+
+def software_sealer() -> Any:
+    """The platform's PAdES sealer over a software key certified by a local test CA (the KMS key stays in
+    the functional tests); one per test session."""
+    global _SEALER
+    if _SEALER is None:
+        from asn1crypto import keys
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from pyhanko.sign import signers
+        from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+        from einvoice.seal import PadesSealer, parse_chain
+        from local.seal import issue_chain
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        chain = parse_chain(issue_chain(key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))[0])
+        private = keys.PrivateKeyInfo.load(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                             serialization.NoEncryption()))
+        _SEALER = PadesSealer(signers.SimpleSigner(signing_cert=chain[0], signing_key=private,
+                                                   cert_registry=SimpleCertificateStore.from_certs(chain)))
+    return _SEALER
+
+
 def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
     clock = Clock()
     repo = MemoryInvoiceRepository()
@@ -158,7 +186,7 @@ def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
         flow_client=memory.MemoryFlowClient(), reception=InternalReception(repo, companies, THIS, clock),
         ppf=memory.MemoryPpf(), events=events, workflow=workflow, queue=queue,
         archive=memory.MemoryInvoiceArchive(), staging=memory.MemoryStaging(), settings=settings, clock=clock,
-        sealer=software_sealer(),
+        sealer=software_sealer(), flux6=MemoryPpfQueue(), status_queue=memory.MemoryQueue(),
     )
     return World(deps=deps, repo=repo, companies=companies, directory=directory, registry=registry,
                  flow=deps.flow_client, ppf=deps.ppf, events=events, workflow=workflow, queue=queue,

@@ -100,5 +100,23 @@ class QueueSpec:
     max_receive_count: int = 5  # then the message goes to the queue's dead-letter queue (alarmed)
 
 
-QUEUES: tuple[QueueSpec, ...] = (QueueSpec("RedeliveryQueue", "redelivery_queue_url"),)
+QUEUES: tuple[QueueSpec, ...] = (
+    QueueSpec("RedeliveryQueue", "redelivery_queue_url"),
+    QueueSpec("StatusQueue", "status_queue_url"),  # lifecycle statuses for other platforms (CDAR, Flow API)
+    QueueSpec("WebhookEventsQueue", "webhook_events_queue_url"),  # bus events for the webhook fan-out
+)
 EVENT_BUS = ("EventBus", "event_bus_name")  # (logical id, Settings field with its name)
+
+
+@dataclass(frozen=True)
+class EventRuleSpec:
+    logical_id: str
+    sources: tuple[str, ...]  # event sources on the platform's bus
+    queue_setting: str  # target: the queue of QUEUES with this setting
+
+
+#: Rules of the platform's bus (CDK and the local bootstrap build them from here).
+EVENT_RULES: tuple[EventRuleSpec, ...] = (
+    EventRuleSpec("WebhookEventsRule", ("einvoice.transmission", "einvoice.lifecycle", "einvoice.imports",
+                                        "einvoice.enrolment", "einvoice.payments"), "webhook_events_queue_url"),
+)

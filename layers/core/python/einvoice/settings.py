@@ -47,6 +47,8 @@ ENV: dict[str, str] = {
     "redelivery_schedule": "EINVOICE_REDELIVERY_SCHEDULE",
     "watchdog_seconds": "EINVOICE_WATCHDOG_SECONDS",
     "peer_timeout_seconds": "EINVOICE_PEER_TIMEOUT_SECONDS",
+    "status_queue_url": "EINVOICE_STATUS_QUEUE_URL",
+    "webhook_events_queue_url": "EINVOICE_WEBHOOK_EVENTS_QUEUE_URL",
 }
 
 
@@ -90,6 +92,8 @@ class Settings(BaseModel):
         description="Seconds between the redeliveries to a platform that stays down (then 221 ROUTAGE_ERR)")
     watchdog_seconds: int = Field(900, ge=1, description="A transmission silent this long is restarted")
     peer_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of a Flow API call")
+    status_queue_url: str = Field("", description="Lifecycle statuses waiting for another platform (SQS)")
+    webhook_events_queue_url: str = Field("", description="Platform events for the webhook fan-out (SQS)")
 
     @property
     def redelivery_delays(self) -> list[int]:

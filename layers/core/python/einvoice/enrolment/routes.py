@@ -47,9 +47,9 @@ FUNCTIONS = (
              asl_substitutions=("CertificateFunctionArn",), timeout_seconds=120, memory_mb=1024,
              needs=("render", "seal"),
              description="Enrolment task: render, seal and archive the certificate"),
-    Function("enrolment_finalise", access=("data:rw",), asl_substitutions=("FinaliseFunctionArn",),
+    Function("enrolment_finalise", access=("data:rw", "events:put"), asl_substitutions=("FinaliseFunctionArn",),
              timeout_seconds=120, description="Enrolment task: companies DONE with the certificate link"),
-    Function("enrolment_mark_terminal", access=("data:rw",), asl_substitutions=("MarkTerminalFunctionArn",),
+    Function("enrolment_mark_terminal", access=("data:rw", "events:put"), asl_substitutions=("MarkTerminalFunctionArn",),
              description="Enrolment task: record LOCKED / EXPIRED / FAILED"),
 )
 

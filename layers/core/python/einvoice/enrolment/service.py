@@ -63,6 +63,7 @@ class EnrolmentDeps:
     sealer: Any = None
     settings: Any = None
     clock: Callable[[], datetime] = field(default=utcnow)
+    events: Any = None  # the platform's bus (``EnrolmentFinished``, webhook ``enrolment.finished``)
 
     def __post_init__(self) -> None:
         if self.settings is None:
@@ -97,6 +98,21 @@ class EnrolmentDeps:
             from einvoice.archive import S3ObjectLockArchive
 
             self.archive = S3ObjectLockArchive(s.archive_bucket)
+
+    def get_events(self) -> Any:
+        if self.events is None:
+            from einvoice.transmission.adapters import EventBridgePublisher
+
+            self.events = EventBridgePublisher(self.settings.event_bus_name)
+        return self.events
+
+    def announce_finished(self, account_id: str, enrolment_id: str, state: str, **detail: Any) -> None:
+        """Publish ``EnrolmentFinished`` (best effort; consumers de-duplicate on ``eventId``)."""
+        from einvoice.webhooks.fanout import announce
+
+        announce(self.get_events(), "einvoice.enrolment", "EnrolmentFinished", {
+            "eventId": f"{enrolment_id}:{state}", "accountId": account_id, "enrolmentId": enrolment_id,
+            "state": state, **detail})
 
     def get_sealer(self) -> Any:
         if self.sealer is None:

@@ -234,8 +234,11 @@ def finalise(event: dict[str, Any], deps: EnrolmentDeps | None = None) -> dict[s
                  "messageFr": f"{failed} entreprise(s) sur {len(e.companies)} n'ont pas pu être inscrites "
                               "dans l'annuaire"}
     deps.repository.set_state(account_id, enrolment_id, DONE, now=now, only_from=[REGISTERING, DONE], error=error)
-    return {"state": DONE, "registered": registered, "failed": failed,
-            "certificate": "ISSUED" if issued else CERTIFICATE_PENDING}
+    result = {"state": DONE, "registered": registered, "failed": failed,
+              "certificate": "ISSUED" if issued else CERTIFICATE_PENDING}
+    deps.announce_finished(account_id, enrolment_id, DONE, registered=registered, failed=failed,
+                           certificate=result["certificate"])
+    return result
 
 
 def mark_terminal(event: dict[str, Any], deps: EnrolmentDeps | None = None) -> dict[str, Any]:
@@ -258,6 +261,7 @@ def mark_terminal(event: dict[str, Any], deps: EnrolmentDeps | None = None) -> d
                                   only_from=[OTP_SENT, REGISTERING, "LOCKED", "EXPIRED", "FAILED"], error=error)
     for c in e.companies:
         deps.companies.set_enrolment_state(account_id, c.company_id, state=state, enrolment_id=enrolment_id)
+    deps.announce_finished(account_id, enrolment_id, state, error=error)
     return {"state": state}
 
 

@@ -26,10 +26,10 @@ FUNCTIONS = (
              access=("tenancy:r", "data:r", "drop:r"), memory_mb=256, description="Link to an import's report"),
     Function("company_import_drop", access=("tenancy:r", "data:rw", "drop:rw", "sfn:start:company-import"),
              s3_trigger=("drop", ".csv"), description="S3 drop of a CSV file: start the import"),
-    Function("company_import_chunk", access=("data:rw", "directory:r", "drop:rw"), timeout_seconds=900,
+    Function("company_import_chunk", access=("data:rw", "directory:r", "drop:rw", "events:put"), timeout_seconds=900,
              memory_mb=1024, asl_substitutions=("ImportChunkFunctionArn",),
              description="Import task: check and commit chunks"),
-    Function("company_import_fail", access=("data:rw", "drop:rw"), asl_substitutions=("ImportFailFunctionArn",),
+    Function("company_import_fail", access=("data:rw", "drop:rw", "events:put"), asl_substitutions=("ImportFailFunctionArn",),
              description="Import task: the import stops (resumable)"),
 )
 

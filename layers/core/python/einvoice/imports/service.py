@@ -90,7 +90,7 @@ class ImportDeps:
     def __init__(self, *, settings: Settings | None = None, **given: Any) -> None:
         self.settings = settings or get_settings()
         for name, value in given.items():
-            if name not in ("repository", "companies", "files", "workflow", "accounts", "directory"):
+            if name not in ("repository", "companies", "files", "workflow", "accounts", "directory", "events"):
                 raise TypeError(f"unknown dependency {name}")
             if value is not None:
                 self.__dict__[name] = value
@@ -124,6 +124,12 @@ class ImportDeps:
         from einvoice.imports.adapters import TenancyAccounts
 
         return TenancyAccounts.from_settings(self.settings)
+
+    @cached_property
+    def events(self) -> Any:
+        from einvoice.transmission.adapters import EventBridgePublisher
+
+        return EventBridgePublisher(self.settings.event_bus_name)
 
     @cached_property
     def directory(self) -> Any:
@@ -460,11 +466,23 @@ def _finish(rec: ImportRecord, d: ImportDeps, state: str, failure: tuple[str, st
         rec.bucket, report_key, parts(), content_type="text/csv; charset=utf-8", filename=f"{rec.id}-report.csv"
     )
     closed = d.repository.close(rec.account_id, rec.id, state, now=now_iso(), report_key=report_key, failure=failure)
+    if closed:  # this call ended the import: announce it once (webhook ``import.finished``)
+        _announce(d, closed)
     closed = closed or d.repository.get(rec.account_id, rec.id) or rec
     if closed.summary_key:
         summary = json.dumps(to_out(closed).to_json(), ensure_ascii=False).encode("utf-8")
         d.files.put(closed.bucket, closed.summary_key, summary, "application/json")
     return closed
+
+
+def _announce(d: ImportDeps, rec: ImportRecord) -> None:
+    from einvoice.webhooks.fanout import announce
+
+    out = to_out(rec).to_json()
+    detail = {k: out.get(k) for k in ("id", "state", "linesRead", "imported", "rejected", "existing", "errorCount",
+                                      "failure", "links")}
+    announce(d.events, "einvoice.imports", "ImportFinished", {
+        "eventId": f"{rec.id}:{rec.state}:{rec.resumes}", "accountId": rec.account_id, "importId": rec.id, **detail})
 
 
 # --- one chunk ---------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ _ATTRS = {
     "execution_seq": "executionSeq", "next_attempt_at": "nextAttemptAt", "seller_siren": "sellerSiren",
     "buyer_siren": "buyerSiren", "buyer_address": "buyerAddress", "input": "input", "rejection": "rejection",
     "route": "route", "document": "document", "archive": "archive", "flux1": "flux1",
-    "counterpart": "counterpart", "extra": "extra",
+    "counterpart": "counterpart", "peer_record": "peerRecord", "flux6": "flux6", "extra": "extra",
 }
 MAX_QUERY_PAGES = 10
 
@@ -254,6 +254,10 @@ class DynamoInvoiceRepository:
             sets["attempts"] = "attempts = list_append(if_not_exists(attempts, :empty), :at)"
             conds.append("(attribute_not_exists(eventKeys) OR NOT contains(eventKeys, :akey))")
             keys.append(a.key)
+        if update.history_length is not None:
+            values[":hlen"] = update.history_length
+            conds.append("size(statusHistory) = :hlen" if update.history_length else
+                         "(attribute_not_exists(statusHistory) OR size(statusHistory) = :hlen)")
         if update.require_state:
             placeholders = []
             for i, st in enumerate(update.require_state):

@@ -64,7 +64,9 @@ class MemoryInvoiceRepository:
                 return False
             if update.require_state and r.state not in update.require_state:
                 return False
-            if update.status is not None and r.has_status(update.status.code):
+            if update.status is not None and any(s.key == update.status.key for s in r.status_history):
+                return False
+            if update.history_length is not None and len(r.status_history) != update.history_length:
                 return False
             if update.attempt is not None and any(a.n == update.attempt.n for a in r.attempts):
                 return False

@@ -23,8 +23,13 @@ class InvoiceCreate(_Camel):
 
 
 class StatusOut(_Camel):
-    code: str = Field(description="Lifecycle status code (MDT-105): 200, 201, 202, 213, 221, 501")
-    label: str | None = Field(None, description="French label (Déposée, Émise, Reçue, Rejetée...)")
+    code: str = Field(description="Lifecycle status code (MDT-105): 200-213, 220, 221, 501")
+    label: str | None = Field(None, description="French label (Déposée, Émise, Reçue, En litige, Approuvée...)")
+
+
+class ReceivedShareOut(_Camel):
+    amount: str
+    rate: str | None = None
 
 
 class StatusEventOut(StatusOut):
@@ -32,6 +37,11 @@ class StatusEventOut(StatusOut):
     reason: str | None = Field(None, description="Reason code (BR-FR-CDV-CL-09), e.g. NON_TRANSMISE, DOUBLON")
     source: str = Field(description="Platform that set the status (0238:<id>)")
     message: str | None = None
+    id: str | None = Field(None, description="Id of a lifecycle action (code and position), the same on both sides")
+    actor: str | None = Field(None, description="buyer | seller: who set a processing status")
+    comment: str | None = Field(None, description="Free text sent with the status")
+    amount: str | None = Field(None, description="206 approved amount, 211 amount paid, 212 amount received")
+    received: list[ReceivedShareOut] | None = Field(None, description="212: amount received per VAT rate")
 
 
 class AttemptOut(_Camel):

@@ -60,7 +60,15 @@ def iso(dt: datetime) -> str:
 
 
 def label(code: str | None) -> str | None:
-    return LABELS.get(code or "") if code else None
+    """The French label of a status code (transmission statuses here, the others from the lifecycle catalogue)."""
+    if not code:
+        return None
+    if code in LABELS:
+        return LABELS[code]
+    from einvoice.lifecycle.statuses import CATALOGUE
+
+    status = CATALOGUE.get(int(code)) if code.isdigit() else None
+    return status.label_text if status else None
 
 
 def is_terminal(code: str | None, reason: str | None) -> bool:
@@ -76,27 +84,42 @@ class StatusEvent:
     source: str  # the platform that set it ("0238:PA-THIS", a peer's id)
     reason: str | None = None
     message: str | None = None
+    # Lifecycle actions (204-212, 220): a status that may repeat gets its own id ("207-3": code and
+    # position in the timeline of the record it was first set on), so each occurrence is recorded once.
+    id: str | None = None
+    actor: str | None = None  # buyer | seller (who set a processing status)
+    comment: str | None = None  # free text to the other party (CDAR note)
+    amount: str | None = None  # 206 approved, 211 paid, 212 received (decimal as text)
+    received: tuple[dict[str, str], ...] = ()  # 212: [{amount, rate}] per VAT rate
 
     @property
     def key(self) -> str:
-        """Each status code is recorded at most once per record (statuses are never duplicated)."""
-        return f"S#{self.code}"
+        """Transmission statuses are recorded at most once per record; an action once per ``id``."""
+        return f"S#{self.id}" if self.id else f"S#{self.code}"
 
     def to_public(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "label": label(self.code), "at": self.at, "reason": self.reason,
                                "source": self.source}
-        if self.message:
-            out["message"] = self.message
+        for name, value in (("message", self.message), ("id", self.id), ("actor", self.actor),
+                            ("comment", self.comment), ("amount", self.amount)):
+            if value:
+                out[name] = value
+        if self.received:
+            out["received"] = [dict(r) for r in self.received]
         return out
 
     def to_item(self) -> dict[str, Any]:
-        return {k: v for k, v in {"code": self.code, "at": self.at, "source": self.source, "reason": self.reason,
-                                  "message": self.message}.items() if v is not None}
+        values = {"code": self.code, "at": self.at, "source": self.source, "reason": self.reason,
+                  "message": self.message, "id": self.id, "actor": self.actor, "comment": self.comment,
+                  "amount": self.amount, "received": [dict(r) for r in self.received] or None}
+        return {k: v for k, v in values.items() if v is not None}
 
     @classmethod
     def from_item(cls, d: dict[str, Any]) -> "StatusEvent":
         return cls(code=str(d["code"]), at=str(d["at"]), source=str(d.get("source", "")),
-                   reason=d.get("reason"), message=d.get("message"))
+                   reason=d.get("reason"), message=d.get("message"), id=d.get("id"), actor=d.get("actor"),
+                   comment=d.get("comment"), amount=str(d["amount"]) if d.get("amount") is not None else None,
+                   received=tuple({k: str(v) for k, v in r.items()} for r in d.get("received") or ()))
 
 
 @dataclass(frozen=True)
@@ -163,7 +186,10 @@ class InvoiceRecord:
     document: dict[str, Any] | None = None  # the transmitted document inside the archive {name, syntax, sha256}
     archive: dict[str, Any] | None = None  # manifest summary {key, sha256, versionId, retainUntil, objects, seal}
     flux1: dict[str, Any] | None = None  # {key, sha256, profile, checks}
-    counterpart: dict[str, Any] | None = None  # received: {platform, invoiceId}; sent internal: {accountId, invoiceId}
+    counterpart: dict[str, Any] | None = None  # received: {platform, transmissionId}; sent: {platform, ...}
+    # internal delivery only: the other side's record {accountId, invoiceId} (never shown: the other tenant's ids)
+    peer_record: dict[str, Any] | None = None
+    flux6: dict[str, Any] | None = None  # mandatory statuses for the PPF: {eventId or code: {status, key...}}
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -180,7 +206,8 @@ class RecordUpdate:
 
     Applied all or nothing, and only once: when the status (or attempt) key is already in the
     record, nothing changes and the repository answers False. ``require_state`` refuses the update
-    unless the record is in one of those states (e.g. no 221 after a 201).
+    unless the record is in one of those states (e.g. no 221 after a 201); ``history_length`` refuses it
+    when another status was recorded since the caller checked the timeline.
     """
 
     status: StatusEvent | None = None
@@ -188,3 +215,5 @@ class RecordUpdate:
     fields: dict[str, Any] = field(default_factory=dict)  # record attribute name -> value (None removes it)
     require_state: tuple[str, ...] = ()
     now: str | None = None
+    # optimistic concurrency of lifecycle actions: apply only while the timeline has this many statuses
+    history_length: int | None = None

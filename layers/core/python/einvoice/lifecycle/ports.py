@@ -15,9 +15,17 @@ class PpfItem:
     status: int
     message_id: str
     xml: bytes
+    number: str = ""  # BT-1, for the object name
+    event_id: str | None = None  # the status event on the record (an action may repeat a code)
 
 
 class PpfQueue(Protocol):
     """Where mandatory statuses wait for the PPF connection (200, 210, 213; 212 when VAT is due on receipt)."""
 
-    def enqueue(self, item: PpfItem) -> None: ...
+    def enqueue(self, item: PpfItem) -> dict[str, str] | None:
+        """Queue the item (idempotent per item); ``{key, sha256}`` where it went, when the adapter says."""
+        ...
+
+    def discard(self, item: PpfItem) -> None:
+        """Withdraw an item whose status could not be recorded after all (still in the outbox)."""
+        ...

@@ -31,6 +31,7 @@ class IssuedStatus:
     message: CdarMessage
     xml: bytes  # the PA<->PA copy, validated
     ppf_xml: bytes | None  # the PPF copy when the status is mandatory, validated and queued
+    ppf_item: PpfItem | None = None
 
 
 def _checked(xml: bytes, what: str) -> bytes:
@@ -48,17 +49,29 @@ def _checked(xml: bytes, what: str) -> bytes:
 
 
 def issue_status(history: Sequence[Any], event: builder.StatusEvent, *, account_id: str, invoice_id: str,
-                 platform: builder.Platform, ppf_queue: PpfQueue | None, vat_on_receipt: bool = False) -> IssuedStatus:
+                 platform: builder.Platform, ppf_queue: PpfQueue | None, vat_on_receipt: bool = False,
+                 event_id: str | None = None) -> IssuedStatus:
     status = check_transition(history, event.request, event.actor, vat_on_receipt=vat_on_receipt)
     message = builder.peer_copy(event)
     xml = _checked(cdar_xml.to_xml(message), "status message")
-    ppf_xml = None
+    ppf_xml = ppf_item = None
     if status.goes_to_ppf(vat_on_receipt=vat_on_receipt):
-        ppf_message = builder.ppf_copy(event, platform)
-        ppf_xml = _checked(cdar_xml.to_xml(ppf_message), "status message for the PPF")
+        ppf_item = ppf_status(event, account_id=account_id, invoice_id=invoice_id, platform=platform,
+                              event_id=event_id)
+        ppf_xml = ppf_item.xml
         if ppf_queue is not None:
-            ppf_queue.enqueue(PpfItem(account_id, invoice_id, status.code, ppf_message.id or "", ppf_xml))
-    return IssuedStatus(status, message, xml, ppf_xml)
+            ppf_queue.enqueue(ppf_item)
+    return IssuedStatus(status, message, xml, ppf_xml, ppf_item)
+
+
+def ppf_status(event: builder.StatusEvent, *, account_id: str, invoice_id: str, platform: builder.Platform,
+               event_id: str | None = None) -> PpfItem:
+    """The validated PPF copy (Flux 6) of a status, ready for the queue (no transition check: the caller
+    records a status of its own platform, e.g. the transmission's 200 and 213)."""
+    message = builder.ppf_copy(event, platform)
+    xml = _checked(cdar_xml.to_xml(message), "status message for the PPF")
+    return PpfItem(account_id, invoice_id, int(event.request.code), message.id or "", xml,
+                   number=event.invoice.number, event_id=event_id)
 
 
 def read_status(data: bytes) -> CdarMessage:

@@ -42,14 +42,16 @@ class S3PpfOutbox:
 
 
 class EventBridgePublisher:
-    """``EventPublisher``: ``InvoiceStatusChanged`` events on the platform's bus (webhooks consume them)."""
+    """``EventPublisher``: the platform's events on its bus (``InvoiceStatusChanged`` from the invoices,
+    ``ImportFinished``, ``EnrolmentFinished``, ``PaymentCreated``; an event may name its ``source``), which
+    the webhook fan-out consumes."""
 
     def __init__(self, bus_name: str, events: Any = None) -> None:
         self.bus_name = bus_name
         self.events = events or _client("events")
 
     def publish(self, events: list[dict[str, Any]]) -> None:
-        entries = [{"Source": EVENT_SOURCE, "DetailType": e["type"], "Detail": json.dumps(e["detail"]),
+        entries = [{"Source": e.get("source", EVENT_SOURCE), "DetailType": e["type"], "Detail": json.dumps(e["detail"]),
                     "EventBusName": self.bus_name} for e in events]
         for start in range(0, len(entries), 10):
             batch = entries[start:start + 10]
@@ -83,6 +85,7 @@ class CompanyOptions:
     sales_invoices: bool
     purchase_invoices: bool
     duplicate_control: bool
+    purchase_payment: bool = False
 
 
 class DynamoCompanyLookup:
@@ -97,7 +100,8 @@ class DynamoCompanyLookup:
         return CompanyOptions(company_id=str(item["id"]), siren=str(item.get("siren") or ident[:9]),
                               name=str(item.get("name") or ""), sales_invoices=bool(item.get("salesInvoices")),
                               purchase_invoices=bool(item.get("purchaseInvoices")),
-                              duplicate_control=bool(item.get("duplicateControl")))
+                              duplicate_control=bool(item.get("duplicateControl")),
+                              purchase_payment=bool(item.get("purchasePayment")))
 
     def get(self, account_id: str, company_id: str) -> CompanyOptions | None:
         item = self.table.get_item(Key={"pk": f"ACC#{account_id}", "sk": f"COMPANY#{company_id}"}).get("Item")

@@ -52,6 +52,7 @@ class InternalReception:
                 status_code=RECEIVED, status_history=[StatusEvent(RECEIVED, now, self.platform_id)],
                 transmission_id=transmission_id, document=dict(document), archive=copy.deepcopy(sender.archive),
                 counterpart={"platform": from_platform, "transmissionId": transmission_id},
+                peer_record={"accountId": sender.account_id, "invoiceId": sender.id},
             )
             stored, _created = self.repository.create(record)
             received.append({"accountId": account_id, "invoiceId": stored.id})

@@ -65,6 +65,8 @@ class TransmissionDeps:
     sealer: Any = None
     settings: Any = None
     clock: Callable[[], datetime] = field(default=utcnow)
+    flux6: Any = None  # lifecycle PpfQueue: mandatory statuses for the PPF
+    status_queue: Any = None  # statuses for other platforms (SQS)
 
     def __post_init__(self) -> None:
         from einvoice.adapters.aws.clients import table
@@ -113,6 +115,20 @@ class TransmissionDeps:
 
             self.ppf = S3PpfOutbox(self.settings.outbox_bucket)
         return self.ppf
+
+    def get_flux6(self) -> Any:
+        if self.flux6 is None:
+            from einvoice.lifecycle.ppf import S3PpfStatusOutbox
+
+            self.flux6 = S3PpfStatusOutbox(self.settings.outbox_bucket)
+        return self.flux6
+
+    def get_status_queue(self) -> Any:
+        if self.status_queue is None:
+            from einvoice.transmission.adapters import SqsRedeliveryQueue
+
+            self.status_queue = SqsRedeliveryQueue(self.settings.status_queue_url)
+        return self.status_queue
 
     def get_events(self) -> Any:
         if self.events is None:
@@ -184,7 +200,7 @@ def transmission_id_for(account_id: str, invoice_id: str) -> str:
 def status_event(record: Any, event: StatusEvent) -> dict[str, Any]:
     """The EventBridge event of a status change (``eventId`` lets consumers de-duplicate)."""
     return {"type": STATUS_EVENT, "detail": {
-        "eventId": f"{record.id}:{event.code}", "accountId": record.account_id, "invoiceId": record.id,
+        "eventId": f"{record.id}:{event.key[2:]}", "accountId": record.account_id, "invoiceId": record.id,
         "companyId": record.company_id, "direction": record.direction, "number": record.number,
         "transmissionId": record.transmission_id, "status": event.to_public(),
     }}
@@ -359,6 +375,9 @@ def deposit_file(tenant: Tenant, company_id: str, data: bytes, *, issue: bool = 
                                 message=f"{len(rejection['rules'])} rule(s) failed")
             record.state, record.status_code, record.status_reason = DONE, REJECTED, event.reason
             record.status_history, record.rejection = [event], rejection
+            from einvoice.lifecycle.actions import queue_ppf_copy
+
+            record.flux6 = {REJECTED: queue_ppf_copy(deps, record, invoice, event)}
         existing, created = deps.repository.create(record)
         if created and event:
             deps.get_events().publish([status_event(existing, event)])

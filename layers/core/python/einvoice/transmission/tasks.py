@@ -85,10 +85,19 @@ def _record_status(deps: TransmissionDeps, record: Any, event: StatusEvent, *, a
     _publish_latest(deps, record.account_id, record.id, event.code)
 
 
+def _flux6(deps: TransmissionDeps, record: Any, event: StatusEvent) -> dict[str, Any]:
+    """The PPF copy (Flux 6) of the transmission's own mandatory status (200, 213), queued before it is recorded."""
+    from einvoice.invoicing.model import Invoice
+    from einvoice.lifecycle.actions import queue_ppf_copy
+
+    return {**(record.flux6 or {}), event.code: queue_ppf_copy(deps, record, Invoice.model_validate(record.invoice),
+                                                               event)}
+
+
 def _reject(deps: TransmissionDeps, record: Any, rejection: dict[str, Any]) -> dict[str, Any]:
     event = StatusEvent(REJECTED, deps.now(), deps.settings.platform_id, reason=rejection["reasons"][0],
                         message=f"{len(rejection['rules'])} rule(s) failed")
-    _record_status(deps, record, event, fields={"rejection": rejection})
+    _record_status(deps, record, event, fields={"rejection": rejection, "flux6": _flux6(deps, record, event)})
     return {"outcome": "rejected", "reasons": rejection["reasons"]}
 
 
@@ -252,7 +261,7 @@ def _deposit(deps: TransmissionDeps, record: Any, invoice: Any, route: dict[str,
     message = "the buyer has no receiving platform in the directory" if reason else None
     event = StatusEvent(DEPOSITED, deps.now(), deps.settings.platform_id, reason=reason, message=message)
     _record_status(deps, record, event, fields={"route": route, "archive": archive_info, "document": document_info,
-                                               "flux1": flux1_info})
+                                               "flux1": flux1_info, "flux6": _flux6(deps, record, event)})
     return {"outcome": "not_transmitted" if reason else "deposited", "delivery": route["delivery"]}
 
 
@@ -291,7 +300,12 @@ def deliver(event: dict[str, Any], deps: TransmissionDeps | None = None) -> dict
         _record_status(deps, record, StatusEvent(ISSUED, now, deps.settings.platform_id,
                                                  message="delivered to this platform's reception"),
                        attempt=Attempt(n, now, "internal", deps.settings.platform_id, duration_ms=elapsed()),
-                       fields={"counterpart": {"platform": deps.settings.platform_id, "delivery": "internal"}})
+                       fields={"counterpart": {"platform": deps.settings.platform_id, "delivery": "internal"},
+                               "peer_record": {"accountId": got["accountId"], "invoiceId": got["invoiceId"]}})
+        from einvoice.lifecycle import actions
+
+        actions.announce(deps, got["accountId"], got["invoiceId"])
+        actions.sync_from_counterpart(deps, deps.repository.get(account_id, invoice_id, with_invoice=False))
         return {"outcome": "delivered"}
     platform_id = route.get("platformId") or ""
     try:

@@ -26,6 +26,25 @@ def default_deps() -> service.WebhookDeps:
     return _deps
 
 
+def deliver_due(time_left_ms=None, *, batch: int = 20, reserve_ms: int = 30_000) -> dict[str, int]:
+    """The scheduled sender (``webhooks_deliver``, every minute in AWS): batches of due deliveries until
+    none is due or the invocation has less than ``reserve_ms`` left (an attempt may take 5 s)."""
+    total: dict[str, int] = {}
+    while True:
+        counts = service.deliver_due(default_deps(), limit=batch)
+        for key, value in counts.items():
+            total[key] = total.get(key, 0) + value
+        if sum(counts.values()) < batch or (time_left_ms is not None and time_left_ms() < reserve_ms):
+            return total
+
+
+def fanout(event: dict) -> dict:
+    """The webhook events queue consumer (``webhooks_fanout``)."""
+    from einvoice.webhooks.fanout import fanout as run
+
+    return run(event, default_deps())
+
+
 def reset_default_deps() -> None:
     global _deps
     _deps = None

@@ -1,8 +1,6 @@
-"""Routes and functions of the webhooks area: tenant-scoped subscriptions, dead letters and replay.
-
-The scheduled sender (``service.deliver_due``) and the publishers (invoice reception, lifecycle,
-imports, enrolment) are wired in the integration step.
-"""
+"""Routes and functions of the webhooks area: tenant-scoped subscriptions, dead letters and replay; the
+fan-out of the platform's bus events (rule -> webhook events queue -> ``webhooks_fanout``) and the
+scheduled sender (``webhooks_deliver``)."""
 
 from __future__ import annotations
 
@@ -25,4 +23,8 @@ FUNCTIONS = (
     Function("webhook_delivery_replay",
              routes=(Route("POST", "/v1/webhook-deliveries/{id}/replay", summary="Send a delivery again", status=202),),
              access=("tenancy:r", "data:rw"), memory_mb=256, description="Replay a webhook delivery"),
+    Function("webhooks_fanout", access=("data:rw",), queue_trigger="webhook_events", memory_mb=256,
+             timeout_seconds=60, description="Bus events -> one webhook delivery per matching subscription"),
+    Function("webhooks_deliver", access=("data:rw",), schedule="rate(1 minute)", memory_mb=256,
+             timeout_seconds=120, description="Send the due webhook deliveries (signed, retried, dead-lettered)"),
 )

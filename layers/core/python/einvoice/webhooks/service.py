@@ -130,12 +130,22 @@ def publish(deps: WebhookDeps, event: Event) -> list[Delivery]:
     for sub in deps.subscriptions.list(event.account_id):
         if not sub.active or event.type not in sub.event_types:
             continue
-        delivery = Delivery(id=deps.new_id("dlv"), account_id=event.account_id, subscription_id=sub.id,
+        delivery = Delivery(id=delivery_id(event.id, sub.id), account_id=event.account_id, subscription_id=sub.id,
                             event_id=event.id, event_type=event.type, body=body, created_at=now,
                             next_attempt_at=now)
-        deps.deliveries.create(delivery)
+        try:
+            deps.deliveries.create(delivery)
+        except ValueError:  # the same event published again (at-least-once upstream): one delivery only
+            continue
         out.append(delivery)
     return out
+
+
+def delivery_id(event_id: str, subscription_id: str) -> str:
+    """One delivery per (event, subscription), whatever publishes the event how many times."""
+    import hashlib
+
+    return "dlv_" + hashlib.sha256(f"{event_id}|{subscription_id}".encode()).hexdigest()[:32]
 
 
 # ------------------------------------------------------------------------------------- delivery
