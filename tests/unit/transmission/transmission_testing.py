@@ -143,6 +143,43 @@ class World(SimpleNamespace):
         return [s.code for s in self.record(invoice_id).status_history]
 
 
+_SEALER: list[Any] = []
+
+
+def test_sealer() -> Any:
+    """A ``PadesSealer`` on a self-signed P-256 certificate made in memory (no KMS: the unit tests run
+    without AWS; the functional tests seal through moto's KMS)."""
+    if _SEALER:
+        return _SEALER[0]
+    from asn1crypto import keys, x509
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from einvoice.seal import PadesSealer
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "einvoice unit-test seal")])
+    now = datetime.now(timezone.utc)
+    cert = (cx509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(cx509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .add_extension(cx509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(cx509.KeyUsage(True, True, False, False, False, True, False, False, False), critical=True)
+            .sign(key, hashes.SHA256()))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    key_der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    asn1_cert = x509.Certificate.load(der)
+    signer = signers.SimpleSigner(signing_cert=asn1_cert, signing_key=keys.PrivateKeyInfo.load(key_der),
+                                  cert_registry=SimpleCertificateStore.from_certs([asn1_cert]))
+    _SEALER.append(PadesSealer(signer))
+    return _SEALER[0]
+
+
 def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
     clock = Clock()
     repo = MemoryInvoiceRepository()
@@ -152,16 +189,18 @@ def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
     registry = memory.MemoryRegistry([Platform(PEER, "Peer 42", "http://peer.invalid")])
     settings = Settings(platform_id=THIS, redelivery_schedule=schedule, watchdog_seconds=900)
     workflow, queue, events = memory.MemoryWorkflow(), memory.MemoryQueue(), memory.MemoryEvents()
+    receptions: list[dict[str, Any]] = []  # receptions started by the internal delivery (tests/unit/reception runs them)
     deps = TransmissionDeps(
         repository=repo, companies=companies, directory=directory, registry=registry,
-        flow_client=memory.MemoryFlowClient(), reception=InternalReception(repo, companies, THIS, clock),
+        flow_client=memory.MemoryFlowClient(), reception=InternalReception(repo, companies, THIS, clock,
+                                                                           start=receptions.append),
         ppf=memory.MemoryPpf(), events=events, workflow=workflow, queue=queue,
         archive=memory.MemoryInvoiceArchive(), staging=memory.MemoryStaging(), settings=settings, clock=clock,
-        seal_state_dir=seal_dir,
+        seal_state_dir=seal_dir, sealer=test_sealer(),
     )
     return World(deps=deps, repo=repo, companies=companies, directory=directory, registry=registry,
                  flow=deps.flow_client, ppf=deps.ppf, events=events, workflow=workflow, queue=queue,
-                 archive=deps.archive, clock=clock, executions=[],
+                 archive=deps.archive, clock=clock, executions=[], receptions=receptions,
                  tenant=Tenant(partner_id="p", account_id=ACCOUNT, api_key_id="k"))
 
 

@@ -22,6 +22,8 @@ AREAS: tuple[str, ...] = (
     "webhooks",
     "ocr",
     "transmission",
+    "reception",
+    "flows",
 )
 
 

@@ -47,6 +47,8 @@ ENV: dict[str, str] = {
     "redelivery_schedule": "EINVOICE_REDELIVERY_SCHEDULE",
     "watchdog_seconds": "EINVOICE_WATCHDOG_SECONDS",
     "peer_timeout_seconds": "EINVOICE_PEER_TIMEOUT_SECONDS",
+    "reception_state_machine_arn": "EINVOICE_RECEPTION_SM_ARN",
+    "oauth_token_url": "EINVOICE_OAUTH_TOKEN_URL",
 }
 
 
@@ -90,6 +92,9 @@ class Settings(BaseModel):
         description="Seconds between the redeliveries to a platform that stays down (then 221 ROUTAGE_ERR)")
     watchdog_seconds: int = Field(900, ge=1, description="A transmission silent this long is restarted")
     peer_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of a Flow API call")
+    reception_state_machine_arn: str = ""
+    oauth_token_url: str = Field("", description="Token endpoint of the Flow API's OAuth2 client credentials "
+                                                "(Cognito domain on AWS, /oauth2/token of the local API)")
 
     @property
     def redelivery_delays(self) -> list[int]:

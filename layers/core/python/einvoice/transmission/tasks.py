@@ -181,13 +181,14 @@ def prepare(event: dict[str, Any], deps: TransmissionDeps | None = None) -> dict
         owner = deps.repository.claim_duplicate_key(account_id, record.company_id, record.duplicate_key, record.id)
         if owner != record.id:
             return _reject(deps, record, duplicate_rejection(owner))
-    stored, members = _archive(deps, record, invoice, original_member, document, target)
+    stored, members = archive_invoice(deps, record, invoice, original_member, document, target)
     return _deposit(deps, record, invoice, route, stored, members)
 
 
-def _archive(deps: TransmissionDeps, record: Any, invoice: Any, original: Any, document: bytes,
-             target: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Seal, build the container and write it once; returns (stored info, manifest + member names)."""
+def archive_invoice(deps: TransmissionDeps, record: Any, invoice: Any, original: Any, document: bytes,
+                    target: str, *, with_flux1: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Seal, build the container and write it once; returns (stored info, manifest + member names).
+    The reception archives received invoices the same way, without the Flux 1 extract (``with_flux1``)."""
     from einvoice.transmission import archiving, flux1, seals
 
     sealer = deps.get_sealer()
@@ -206,7 +207,8 @@ def _archive(deps: TransmissionDeps, record: Any, invoice: Any, original: Any, d
                     archiving.Member("readable.pdf", "readable", "application/pdf", render_pdf(invoice))]
         seal = {"type": seals.CADES_DETACHED, "document": doc_name, "signature": doc_name + ".p7s",
                 "readable": "readable.pdf"}
-    members.append(archiving.Member("flux1.xml", "flux1", "application/xml", flux1.extract(invoice)))
+    if with_flux1:
+        members.append(archiving.Member("flux1.xml", "flux1", "application/xml", flux1.extract(invoice)))
     now = deps.clock()
     until = archiving.retain_until(now)
     container, _ = archiving.build_container(members, {

@@ -1,0 +1,16 @@
+"""POST /v1/flows/search (AFNOR XP Z12-013): the caller's flows, ``updatedAfter`` strict, cursor pages."""
+
+from einvoice.api.http import ApiApp
+from einvoice.flows import service
+from einvoice.flows.errors import afnor_error_body
+from einvoice.flows.models import SearchIn, SearchOut
+
+app = ApiApp(error_format=afnor_error_body)
+
+
+@app.post("/v1/flows/search")
+def search(body: SearchIn) -> SearchOut:
+    return service.search_flows(service.caller(app.event.request_context.authorizer.claims), body)
+
+
+lambda_handler = app.lambda_handler
