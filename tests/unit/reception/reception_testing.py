@@ -40,10 +40,11 @@ def invoice_document(fmt: str = "cii", **updates: Any) -> bytes:
     return render_invoice(calc.compute(Invoice.model_validate(body)), fmt, "en16931")
 
 
-def flow_body(data: bytes, *, syntax: str = "CII", sha256: str | None = None, tracking_id: str | None = "T-1",
+def flow_body(data: bytes, *, syntax: str = "CII", sha256: str | None = "auto", tracking_id: str | None = "T-1",
               **info: Any) -> tuple[bytes, str]:
+    """A multipart body; ``sha256="auto"`` announces the file's own hash, ``None`` announces none."""
     flow_info = {"trackingId": tracking_id, "name": "facture.xml", "flowSyntax": syntax,
-                 "sha256": sha256 if sha256 is not None else hashlib.sha256(data).hexdigest(), **info}
+                 "sha256": hashlib.sha256(data).hexdigest() if sha256 == "auto" else sha256, **info}
     flow_info = {k: v for k, v in flow_info.items() if v is not None}
     return multipart([("flowInfo", "application/json", None, json.dumps(flow_info).encode()),
                       ("file", "application/xml" if syntax != "Factur-X" else "application/pdf", "facture", data)])

@@ -255,7 +255,7 @@ def _receive_for(deps: ReceptionDeps, event: dict[str, Any], data: bytes, report
         original = archiving.Member(f"original.{ext}", "original", inp.get("contentType") or
                                     ("application/pdf" if ext == "pdf" else "application/xml"), data)
         stored, archived = archive_invoice(deps, record, invoice, original, data, FORMAT_OF_SYNTAX.get(syntax, "cii"),
-                                           with_flux1=False)
+                                           with_flux1=False, detached=True)
         seal = archived["manifest"]["seal"]
         record.archive = {**stored, "seal": {"type": seal["type"], "document": seal["document"]}}
         record.document = {"name": seal["document"], "syntax": syntax,
