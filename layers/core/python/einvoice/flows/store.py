@@ -80,8 +80,12 @@ def to_item(r: FlowRecord) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> FlowRecord:
     d = _plain(item)
-    names = FlowRecord.__dataclass_fields__
-    return FlowRecord(**{k: v for k, v in d.items() if k in names})
+    from dataclasses import MISSING
+
+    fields_ = FlowRecord.__dataclass_fields__
+    values = {k: d.get(k) for k, f in fields_.items() if f.default is MISSING and f.default_factory is MISSING}
+    values.update({k: v for k, v in d.items() if k in fields_})
+    return FlowRecord(**values)
 
 
 class DynamoFlowStore:

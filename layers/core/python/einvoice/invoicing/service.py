@@ -224,12 +224,27 @@ def to_out(r) -> InvoiceOut:
         **to_summary_fields(r),
         "profile": r.profile, "duplicateKey": r.duplicate_key, "totals": invoice.get("totals", {}),
         "invoice": r.invoice, "checks": [],
-        "documents": {fmt: f"/v1/invoices/{r.id}/document?format={fmt}" for fmt in FORMATS} if r.invoice else {},
+        "documents": _documents(r),
         "statusHistory": [e.to_public() for e in r.status_history],
         "deliveryAttempts": [a.to_public() for a in r.attempts],
         "nextAttemptAt": r.next_attempt_at, "rejection": r.rejection, "route": r.route,
         "archive": f"/v1/invoices/{r.id}/archive" if r.archive else None, "counterpart": r.counterpart,
     })
+
+
+def _documents(r) -> dict[str, str]:
+    """Links to the invoice's documents; a received invoice also gets its readable view and, under
+    ``preferred``, the format its company asked for (the reception writes it in the 203 message)."""
+    if not r.invoice:
+        return {}
+    links = {fmt: f"/v1/invoices/{r.id}/document?format={fmt}" for fmt in FORMATS}
+    if r.direction == "received":
+        links["pdf"] = f"/v1/invoices/{r.id}/document?format=pdf"
+        available = next((s for s in r.status_history if s.code == "203"), None)
+        preferred = (available.message or "").rpartition("preferred format ")[2].rstrip(")") if available else ""
+        if preferred in FORMATS:
+            links["preferred"] = links[preferred]
+    return links
 
 
 def load_record(tenant: Tenant, invoice_id: str, repository: Any, *, with_invoice: bool = True):
@@ -274,15 +289,20 @@ def list_invoices(tenant: Tenant, *, company_id: str | None = None, direction: s
 
 
 def get_document(tenant: Tenant, invoice_id: str, fmt: str, *, settings: Settings | None = None) -> tuple[bytes, str, str]:
-    """The draft as Factur-X (PDF/A-3), CII or UBL: (bytes, content type, file name)."""
-    if fmt not in FORMATS:
+    """The invoice as Factur-X (PDF/A-3), CII, UBL or its readable view (``pdf``): (bytes, content type, name).
+    A received invoice is offered in any of them, its company's preferred format first (``documents``)."""
+    if fmt not in FORMATS and fmt != "pdf":
         raise InvalidInputError(
-            "format must be facturx, cii or ubl", [ErrorDetail(f"unknown format {fmt!r}", field="format")]
+            "format must be facturx, cii, ubl or pdf", [ErrorDetail(f"unknown format {fmt!r}", field="format")]
         )
     record = load_record(tenant, invoice_id, default_repository(settings))
     if record.invoice is None:
         raise NotFoundError(f"invoice {invoice_id} has no document")
     invoice = _model(record.invoice)
+    if fmt == "pdf":
+        from einvoice.invoicing.render import render_pdf
+
+        return render_pdf(invoice), "application/pdf", f"{invoice.number}-lisible.pdf".replace("/", "-")
     data = render_invoice(invoice, fmt, record.profile)
     ctype, ext = FORMATS[fmt]
     return data, ctype, f"{invoice.number}.{ext}".replace("/", "-")
