@@ -142,3 +142,30 @@ def caller_from_claims(claims: dict[str, Any] | None, clients: Any) -> FlowApiCl
     if client is None:
         raise UnauthorizedError("The access token does not belong to a registered Flow API client")
     return client
+
+
+def register_client(kind: str, name: str, *, platform_id: str | None = None, account_id: str | None = None,
+                    partner_id: str | None = None, user_pool_id: str | None = None,
+                    settings: Any = None) -> dict[str, Any]:
+    """Create a Flow API client: on AWS (``user_pool_id``) a Cognito app client with the client-credentials
+    flow and the Flow API scopes (Cognito keeps the secret), locally a generated secret kept as a hash;
+    then its record in the tenancy table. Returns the id and the secret (shown once)."""
+    from einvoice.adapters.aws.clients import client as aws_client
+    from einvoice.adapters.aws.clients import table
+
+    if settings is None:
+        from einvoice.settings import get_settings
+
+        settings = get_settings()
+    record, secret = new_client(kind, name, platform_id=platform_id, account_id=account_id, partner_id=partner_id)
+    if user_pool_id:
+        created = aws_client("cognito-idp", settings).create_user_pool_client(
+            UserPoolId=user_pool_id, ClientName=name[:128], GenerateSecret=True,
+            AllowedOAuthFlows=["client_credentials"], AllowedOAuthScopes=list(SCOPES),
+            AllowedOAuthFlowsUserPoolClient=True)["UserPoolClient"]
+        record = FlowApiClient(client_id=created["ClientId"], kind=kind, name=name, platform_id=platform_id,
+                               account_id=account_id, partner_id=partner_id)
+        secret = created["ClientSecret"]
+    TableClients(table(settings.tenancy_table, settings)).put(record)
+    return {"clientId": record.client_id, "clientSecret": secret, "principal": record.principal,
+            "scopes": list(record.scopes), "tokenUrl": settings.oauth_token_url or None}
