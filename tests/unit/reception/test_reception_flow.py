@@ -40,6 +40,20 @@ def test_a_peer_invoice_is_received_archived_made_available_and_answered(rworld)
     assert events == ["202", "203"]
 
 
+def test_the_received_invoice_is_offered_in_its_companys_preferred_format(rworld):
+    from einvoice.invoicing.service import to_out
+    from einvoice.transmission.adapters import CompanyOptions
+
+    rworld.companies.add(BUYER_ACCOUNT, CompanyOptions("co_buyer", "552100554", "Acheteur", False, True, False,
+                                                       preferred_format="ubl"))
+    rworld.submit(invoice_document("facturx"), syntax="Factur-X")
+    rworld.run_receptions()
+    (rec,) = rworld.received()
+    out = to_out(rec)
+    assert out.documents["preferred"].endswith("format=ubl") and out.documents["pdf"].endswith("format=pdf")
+    assert rec.document["syntax"] == "Factur-X" and rec.document["name"] == "invoice.pdf"
+
+
 def test_without_the_purchase_invoices_option_the_invoice_is_received_not_made_available(rworld):
     add_buyer(rworld, purchase=False)
     rworld.submit(invoice_document("ubl"), syntax="UBL")

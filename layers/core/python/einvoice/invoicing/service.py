@@ -234,15 +234,14 @@ def to_out(r) -> InvoiceOut:
 
 def _documents(r) -> dict[str, str]:
     """Links to the invoice's documents; a received invoice also gets its readable view and, under
-    ``preferred``, the format its company asked for (the reception writes it in the 203 message)."""
+    ``preferred``, the conversion to its company's preferred format (kept by the reception)."""
     if not r.invoice:
         return {}
     links = {fmt: f"/v1/invoices/{r.id}/document?format={fmt}" for fmt in FORMATS}
     if r.direction == "received":
         links["pdf"] = f"/v1/invoices/{r.id}/document?format=pdf"
-        available = next((s for s in r.status_history if s.code == "203"), None)
-        preferred = (available.message or "").rpartition("preferred format ")[2].rstrip(")") if available else ""
-        if preferred in FORMATS:
+        preferred = (r.document or {}).get("preferredFormat")
+        if preferred in FORMATS and r.has_status("203"):
             links["preferred"] = links[preferred]
     return links
 

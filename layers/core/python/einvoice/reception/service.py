@@ -260,7 +260,7 @@ def _receive_for(deps: ReceptionDeps, event: dict[str, Any], data: bytes, report
         record.archive = {**stored, "seal": {"type": seal["type"], "document": seal["document"]}}
         record.document = {"name": seal["document"], "syntax": syntax,
                            "sha256": archived_sha(archived["manifest"], seal["document"]),
-                           "contentType": original.content_type}
+                           "contentType": original.content_type, "preferredFormat": company.preferred_format}
         events = [StatusEvent(RECEIVED, now, platform)]
         if company.purchase_invoices:
             events.append(StatusEvent(MADE_AVAILABLE, now, platform,
