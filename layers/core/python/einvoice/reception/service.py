@@ -112,9 +112,9 @@ def _load_input(deps: ReceptionDeps, event: dict[str, Any]) -> bytes:
     from einvoice.transmission import archiving
 
     inp = event.get("input") or {}
-    if inp.get("archiveKey"):
-        container = deps.get_archive().get(inp["archiveKey"], inp.get("versionId"))
-        return archiving.member(container, inp["member"])
+    if inp.get("archiveKey"):  # a member of a sealed container (internal delivery), or an archived object (OCR)
+        data = deps.get_archive().get(inp["archiveKey"], inp.get("versionId"))
+        return archiving.member(data, inp["member"]) if inp.get("member") else data
     if inp.get("key"):
         return deps.get_staging().get(inp["key"])
     raise TransmissionError("BadPayload", "the reception input names no file")
