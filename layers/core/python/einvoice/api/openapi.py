@@ -120,7 +120,8 @@ def _complete(op: dict[str, Any], route) -> None:
         op["security"] = [{"apiKey": []}]
         responses["403"] = {"description": "Missing or invalid API key (or a partner key on an account route)",
                             "content": ERROR_REF}
-    if "{" in route.path or route.content_types == ("application/json",):  # an id in the path or the body
+    names_an_id = any(str(p.get("name", "")).endswith("Id") for p in op.get("parameters", []))
+    if "{" in route.path or route.content_types == ("application/json",) or names_an_id:  # an id in the request
         responses["404"] = {"description": "Not found (or another tenant's object)", "content": ERROR_REF}
     if route.method in ("POST", "PATCH", "PUT"):
         responses["409"] = {"description": "Conflict: duplicate, state forbids it, or Idempotency-Key reused "

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from einvoice.types import line
 
@@ -114,6 +114,14 @@ class FlowOut(_Model):
 class SearchFilters(_Model):
     updated_after: datetime | None = Field(None, alias="updatedAfter", description="Strictly after")
     updated_before: datetime | None = Field(None, alias="updatedBefore", description="Strictly before")
+
+    @field_validator("updated_after", "updated_before", mode="before")
+    @classmethod
+    def _date_time_text(cls, value: Any) -> Any:
+        """An RFC 3339 date-time string (the schema's type), not a number of seconds."""
+        if value is not None and not isinstance(value, str | datetime):
+            raise ValueError("a date-time string (RFC 3339) is expected")
+        return value
     processing_rule: list[ProcessingRule] | None = Field(None, alias="processingRule", max_length=20)
     flow_type: list[FlowType] | None = Field(None, alias="flowType", max_length=20)
     flow_direction: list[FlowDirection] | None = Field(None, alias="flowDirection", max_length=2)
