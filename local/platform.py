@@ -128,6 +128,7 @@ class LocalPlatform:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         base = Settings(endpoint_url=endpoint, state_dir=str(self.state_dir.resolve()),
                         webhooks_allow_loopback_http=True,  # the local sink page is on loopback http
+                        oauth_token_url=f"http://{self.host}:{self.api_port}/oauth2/token",
                         **local_transmission_settings())
         booted = bootstrap(base)
         self.settings = booted.settings
@@ -154,6 +155,7 @@ class LocalPlatform:
         self.http = make_server(self.host, self.api_port, self.api, threaded=True,
                                 request_handler=JsonErrorRequestHandler)
         self.api_port = self.http.server_address[1]
+        self.peers.connect_home(self.api_url)  # the peers answer our invoices and deliver theirs here
         self.thread = threading.Thread(target=self.http.serve_forever, name="local-api", daemon=True)
         self.thread.start()
         return self
@@ -215,8 +217,12 @@ class LocalPlatform:
             f"  API           {self.api_url}/v1/health",
             f"  Swagger UI    {self.api_url}/docs   (OpenAPI: {self.api_url}/openapi.json)",
             f"  Mailbox       {self.api_url}/_local/mail   ({self.api_url}/_local/mail.json)",
-            f"  Peer PAs      {self.api_url}/_local/peers   (switch ok / down / slow / reject)",
+            f"  Peer PAs      {self.api_url}/_local/peers   (switch ok / down / slow / reject; "
+            f"POST /_local/peers/<id>/send delivers an invoice here)",
             *(f"                {p.platform_id}  Flow API {p.url}" for p in self.peers.peers.values()),
+            f"  Flow API      {self.api_url}/v1/flows   (AFNOR XP Z12-013; OAuth2 token: POST {self.api_url}/oauth2/token)",
+            *(f"                client of {p.platform_id}: id {p.home_client[0]}  secret {p.home_client[1]}"
+              for p in self.peers.peers.values() if p.home_client),
             f"  PPF (Flux 1, Flux 6)  s3://{self.settings.outbox_bucket}/ppf/flux1/ and ppf/flux6/   "
             f"(aws s3 ls --endpoint-url http://{self.host}:{self.aws_port} ...)",
             f"  Webhook sink  {self.api_url}/_local/webhooks   (subscribe {self.api_url}/_local/webhooks/sink)",

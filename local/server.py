@@ -8,6 +8,8 @@ Responses configure (``infra/stack.py``, ``GATEWAY_RESPONSES``), i.e. the one er
 ``{"code", "message", "details", "requestId"}``:
 
 * 403 ``Forbidden`` (missing or unknown key), 403 ``MissingAuthenticationToken`` (unknown route or method);
+* 401 ``Unauthorized`` on the ``oauth2`` routes (Flow API) without a valid Bearer token carrying the
+  route's scope, as the Cognito authorizer answers (``local/oauth.py``, which also serves the token endpoint);
 * 413 ``PayloadTooLarge`` above ``limits.MAX_BODY_BYTES`` (the body is not read);
 * 414 ``UriTooLong`` above ``limits.MAX_URL_BYTES``, 431 ``HeadersTooLarge`` above ``limits.MAX_HEADER_BYTES``
   (and malformed HTTP: ``JsonErrorRequestHandler`` replaces the HTML error pages of ``http.server``);
@@ -45,10 +47,14 @@ def _compile(path: str) -> re.Pattern[str]:
 
 class LocalApi:
     def __init__(self, *, stage: str = "local", key_lookup=None, api_id: str = "local", access_log: bool = False,
-                 pages: dict | None = None) -> None:
+                 pages: dict | None = None, authorizer=None) -> None:
         from einvoice.routes import routes
+        from local.oauth import TOKEN_PATH, LocalAuthorizer
 
         self.access_log = access_log
+        # the Cognito authorizer of the oauth2 routes and Cognito's token endpoint (local.oauth)
+        self.authorizer = authorizer or LocalAuthorizer()
+        pages = {TOKEN_PATH: self.authorizer.token_page, **(pages or {})}
         self.pages = dict(pages or {})  # local-only pages: path prefix -> callable(request) -> Response
         self.stage = stage
         self.api_id = api_id
@@ -122,13 +128,21 @@ class LocalApi:
             if not m or route.method != request.method:
                 continue
             identity: dict[str, Any] = {"sourceIp": request.remote_addr or "127.0.0.1", "userAgent": request.user_agent.string}
-            if route.auth != "none":
+            authorizer = None
+            if route.auth == "oauth2":
+                claims = self.authorizer.claims(request.headers.get("Authorization"), route.scopes)
+                if claims is None:
+                    return _error(401, "Unauthorized", "Unauthorized")
+                authorizer = {"claims": claims}
+            elif route.auth != "none":
                 value = request.headers.get("x-api-key")
                 key_id = self.key_id(value)
                 if key_id is None:
                     return _error(403, "Forbidden", "Forbidden")
                 identity.update({"apiKey": value, "apiKeyId": key_id})
             event = self.event(request, route, m.groupdict(), identity)
+            if authorizer is not None:
+                event["requestContext"]["authorizer"] = authorizer
             try:
                 result = dispatch.call(fn.name, event)
                 return _to_response(result)

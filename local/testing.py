@@ -37,6 +37,7 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
         reset_settings()
         clear_cache()
         reset_sealers()
+        _reset_area_deps()
         booted = bootstrap(Settings(**(settings or {})), extra_substitutions)
         try:
             with exported(booted.settings):
@@ -48,6 +49,17 @@ def local_aws(extra_substitutions: dict[str, str] | None = None, fast: bool = Tr
             reset_clients()
             reset_sealers()
             clear_cache()
+            _reset_area_deps()
+
+
+def _reset_area_deps() -> None:
+    """The per-container composition roots keep clients and the sealer of one moto session: forget them."""
+    from einvoice.flows.service import reset_default_deps as flows
+    from einvoice.reception.service import reset_default_deps as reception
+    from einvoice.transmission.service import reset_default_deps as transmission
+
+    for reset in (flows, reception, transmission):
+        reset()
 
 
 @contextmanager

@@ -10,7 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 CONTRACT = {"code", "message", "details", "requestId"}
-SAMPLE_PATH = {"id": "co_0000000000000000", "siren": "641989900", "siret": "64198990000017"}
+#: the Flow API's error body (einvoice.flows.errors); API Gateway's own answers keep CONTRACT there too
+FLOW_CONTRACT = {"type", "status", "message", "details", "instance", "errorCode", "requestId", "acknowledgement"}
+GATEWAY_STATUSES = {401, 403, 414, 429, 431}
+SAMPLE_PATH = {"id": "co_0000000000000000", "siren": "641989900", "siret": "64198990000017",
+               "flowId": "00000000-0000-5000-8000-000000000000"}
+
+
+def contract(route, status: int) -> list[set[str]]:
+    """The key sets an error body of ``route`` may have at ``status`` (a 413 of the Flow API is the gateway's
+    body above 10 MB, the standard's FileSizeExceeded below)."""
+    flow_api = route.auth == "oauth2" or route.path == "/v1/healthcheck"
+    if not flow_api or status in GATEWAY_STATUSES:
+        return [CONTRACT]
+    flow = [FLOW_CONTRACT, FLOW_CONTRACT | {"flowId"}]
+    return flow + [CONTRACT] if status == 413 else flow
 BIG = 11 * 1024 * 1024
 
 
@@ -77,10 +91,55 @@ def _raw_cases(route) -> list[Case]:
     ]
 
 
+def _multipart_cases(route) -> list[Case]:
+    p, m = _path(route), route.method
+    boundary = "hostile-boundary"
+    ctype = {"content-type": f"multipart/form-data; boundary={boundary}"}
+
+    def body(info: bytes | None, file: bytes | None) -> bytes:
+        out = b""
+        if info is not None:
+            out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"flowInfo\"\r\n"
+                    "Content-Type: application/json\r\n\r\n").encode() + info + b"\r\n"
+        if file is not None:
+            out += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.xml\"\r\n"
+                    "Content-Type: application/xml\r\n\r\n").encode() + file + b"\r\n"
+        return out + f"--{boundary}--\r\n".encode()
+
+    info = b'{"flowSyntax": "CII", "trackingId": "h-1"}'
+    return [
+        Case("empty body", m, p, {400}, ctype, b""),
+        Case("body over 10 MB", m, p, {413}, ctype, b"x" * BIG),
+        Case("wrong content type", m, p, {415}, {"content-type": "application/json"}, b"{}"),
+        Case("multipart without boundary", m, p, {415}, {"content-type": "multipart/form-data"}, b"--x\r\n"),
+        Case("not multipart at all", m, p, {400}, ctype, bytes(range(256)) * 40),
+        Case("unterminated multipart", m, p, {400}, ctype, body(info, b"<a/>")[:-20]),
+        Case("no file part", m, p, {400}, ctype, body(info, None)),
+        Case("flowInfo not JSON", m, p, {400}, ctype, body(b"{oops", b"<a/>")),
+        Case("flowInfo with an unknown syntax", m, p, {422}, ctype, body(b'{"flowSyntax": "PDF"}', b"<a/>")),
+        Case("flowInfo with a control character", m, p, {422}, ctype,
+             body(b'{"flowSyntax": "CII", "trackingId": "a\\u0001b"}', b"<a/>")),
+        Case("empty file", m, p, {422}, ctype, body(info, b"")),
+        Case("binary garbage", m, p, {422}, ctype, body(info, bytes(range(256)) * 40)),
+        Case("XML bomb", m, p, {400, 422}, ctype, body(info, b'<?xml version="1.0"?><!DOCTYPE a [<!ENTITY b "bb">'
+                                                             b'<!ENTITY c "&b;&b;&b;&b;">]><a>&c;&c;</a>')),
+        Case("truncated PDF as CII", m, p, {422}, ctype, body(info, b"%PDF-1.7\n1 0 obj <<")),
+        Case("checksum mismatch", m, p, {422}, ctype,
+             body(b'{"flowSyntax": "CII", "sha256": "' + b"0" * 64 + b'"}', b"<a/>")),
+    ]
+
+
 def cases(route) -> list[Case]:
+    from einvoice.routing import MULTIPART
+
     m, p = route.method, _path(route)
     out: list[Case] = []
-    if route.auth != "none":
+    if route.auth == "oauth2":
+        out.append(Case("no token", m, p, {401}, auth=False))
+        out.append(Case("forged token", m, p, {401}, {"Authorization": "Bearer e30.e30.c2ln"}, auth=False))
+        out.append(Case("API key instead of a token", m, p, {401}, {"x-api-key": "nope-0000000000000000000000"},
+                        auth=False))
+    elif route.auth != "none":
         out.append(Case("no API key", m, p, {403}, auth=False))
         out.append(Case("unknown API key", m, p, {403}, {"x-api-key": "nope-0000000000000000000000"}, auth=False))
     if "{" in route.path:
@@ -99,6 +158,8 @@ def cases(route) -> list[Case]:
     ]
     if route.content_types == ("application/json",):
         out += _json_cases(route)
+    elif route.content_types == MULTIPART:
+        out += _multipart_cases(route)
     elif route.content_types:
         out += _raw_cases(route)
     if route.idempotent:

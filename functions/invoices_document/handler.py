@@ -1,4 +1,4 @@
-"""GET /v1/invoices/{id}/document?format=facturx|cii|ubl: the generated document."""
+"""GET /v1/invoices/{id}/document?format=facturx|cii|ubl|pdf: the generated document (pdf: readable view)."""
 
 from typing import Annotated
 
@@ -12,7 +12,7 @@ app = ApiApp()
 
 @app.get("/v1/invoices/<id>/document")
 def get_document(
-    id: str, format: Annotated[str, Query(pattern="^(facturx|cii|ubl)$", description="document format")] = "facturx"
+    id: str, format: Annotated[str, Query(pattern="^(facturx|cii|ubl|pdf)$", description="document format (pdf: readable view)")] = "facturx"
 ):
     data, content_type, filename = service.get_document(app.tenant(), id, format)
     return app.binary_response(data, content_type, filename)

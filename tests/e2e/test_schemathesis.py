@@ -26,12 +26,28 @@ KEYS = ("fuzz-key-partner-a-0000000000001", "fuzz-key-partner-b-0000000000002")
 EXCLUDED = "positive_data_acceptance,unsupported_method"
 
 
-def campaign_command(base: str, key: str, report: Path, *, examples: int, seconds: int, seed: int | None) -> list[str]:
-    """The schemathesis command line of the campaign."""
+def flow_token(base: str) -> str:
+    """A token of the demo Flow API client (0238:PA-0042), so the oauth2 routes are exercised too."""
+    import base64
+    import urllib.request
+
+    basic = base64.b64encode(b"demo-pa-0042:einvoice-demo-flow-secret-0042").decode()
+    req = urllib.request.Request(f"{base}/oauth2/token", data=b"grant_type=client_credentials",
+                                 headers={"Authorization": f"Basic {basic}",
+                                          "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())["access_token"]
+
+
+def campaign_command(base: str, key: str, report: Path, *, examples: int, seconds: int, seed: int | None,
+                     token: str | None = None) -> list[str]:
+    """The schemathesis command line of the campaign (the API key for the API, the Bearer token for the
+    Flow API: each route reads only its own)."""
     cmd = [
         str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(HERE / "schemathesis.toml"), "--no-color",
         "run", f"{base}/openapi.json", "--checks", "all", "--exclude-checks", EXCLUDED,
-        "-H", f"x-api-key: {key}", "--max-examples", str(examples), "--max-time", str(seconds),
+        "-H", f"x-api-key: {key}", *(["-H", f"Authorization: Bearer {token}"] if token else []),
+        "--max-examples", str(examples), "--max-time", str(seconds),
         # one worker: with threads, CPython 3.11's ast.parse (used by hypothesis to describe filters)
         # can fail with "AST constructor recursion depth mismatch", an error of the tool, not the API
         "--workers", "1", "--report", "json", "--report-json-path", str(report), "--generation-database", "none",
@@ -48,7 +64,8 @@ def test_schemathesis_campaign_finds_nothing(tmp_path_factory, tmp_path, capsys)
     seed = None if seed_text == "random" else int(seed_text)
     report = tmp_path / "schemathesis.json"
     with local_platform(tmp_path_factory, KEYS) as platform:
-        cmd = campaign_command(platform["base"], KEYS[0], report, examples=examples, seconds=seconds, seed=seed)
+        cmd = campaign_command(platform["base"], KEYS[0], report, examples=examples, seconds=seconds, seed=seed,
+                               token=flow_token(platform["base"]))
         done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=seconds + 240)
     out = done.stdout + done.stderr
     data = json.loads(report.read_text())

@@ -106,8 +106,11 @@ def test_api_methods_match_the_manifest(synthesized, template):
     for route, _fn in routes():
         matches = [m for m in methods if m["HttpMethod"] == route.method and m.get("OperationName") == f"{_fn.name}_{route.method.lower()}"]
         assert len(matches) == 1, route
-        assert matches[0]["ApiKeyRequired"] is (route.auth != "none")
+        assert matches[0]["ApiKeyRequired"] is (route.auth == "api_key")
         assert matches[0]["Integration"]["Type"] == "AWS_PROXY"
+        if route.auth == "oauth2":  # the Flow API: Cognito authorizer with the route's scopes
+            assert matches[0]["AuthorizationType"] == "COGNITO_USER_POOLS"
+            assert matches[0]["AuthorizationScopes"] == list(route.scopes) and matches[0]["AuthorizerId"]
     template.has_resource_properties("AWS::ApiGateway::RestApi", {"ApiKeySourceType": "HEADER"})
     template.has_resource_properties(
         "AWS::ApiGateway::UsagePlan",
@@ -220,3 +223,20 @@ def test_api_gateway_own_answers_carry_the_error_body(synthesized):
             assert key in body, (kind, body)
     assert responses["DEFAULT_5XX"]["StatusCode"] == "500", "no bare 502 from API Gateway"
     assert responses["REQUEST_TOO_LARGE"]["StatusCode"] == "413"
+
+
+def test_flow_api_clients_pool_resource_server_and_token_endpoint(synthesized, template):
+    res = synthesized["template"]["Resources"]
+    (server,) = _resources(res, "AWS::Cognito::UserPoolResourceServer").values()
+    assert server["Properties"]["Identifier"] == "einvoice"
+    assert {s["ScopeName"] for s in server["Properties"]["Scopes"]} == {"flows.write", "flows.read"}
+    template.resource_count_is("AWS::Cognito::UserPoolDomain", 1)
+    template.has_resource_properties("AWS::ApiGateway::Authorizer", {"Type": "COGNITO_USER_POOLS"})
+    outputs = synthesized["template"]["Outputs"]
+    assert {"FlowUserPoolId", "FlowTokenUrl"} <= set(outputs)
+    # one error alarm per group of at most 10 functions (the 500-resource limit), every function covered
+    alarms = [a["Properties"] for k, a in res.items() if k.startswith("FunctionErrorsAlarm")]
+    covered = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"] for a in alarms for m in a["Metrics"]
+               if "MetricStat" in m}
+    assert len(covered) == len(_resources(res, "AWS::Lambda::Function")) - 1  # minus the bucket-notification helper
+    assert len(res) <= 500

@@ -29,13 +29,20 @@ def platform(tmp_path_factory):
 
     from einvoice.directory.cache import reset_directory_cache
     from einvoice.directory.loader import load_csv
+    from einvoice.flows.service import reset_default_deps as reset_flows
+    from einvoice.reception.service import reset_default_deps as reset_reception
     from einvoice.transmission.service import reset_default_deps
+
+    def reset_all():
+        reset_default_deps()
+        reset_reception()
+        reset_flows()
     from local.peers import PeerNetwork
     from local.queues import QueuePoller
     from local.server import LocalApi
     from local.testing import local_aws
 
-    reset_default_deps()
+    reset_all()
     reset_directory_cache()
     state = str(tmp_path_factory.getbasetemp() / "transmission-seal")
     with local_aws(settings={**FAST, "state_dir": state}) as booted:
@@ -49,7 +56,7 @@ def platform(tmp_path_factory):
         finally:
             poller.stop()
             peers.stop()
-            reset_default_deps()
+            reset_all()
             reset_directory_cache()
 
 

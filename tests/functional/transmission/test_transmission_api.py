@@ -124,9 +124,15 @@ def test_internal_delivery_to_a_buyer_of_this_platform(platform, tenant_keys):
     platform.api.post(f"/v1/invoices/{invoice_id}/issue", headers={"x-api-key": tenant_keys["a"]})
     view = _until(platform, tenant_keys["a"], invoice_id, "201")
     assert view["deliveryAttempts"][-1]["outcome"] == "internal"
-    received = platform.api.get("/v1/invoices?direction=received", headers={"x-api-key": tenant_keys["b"]}).json
-    (item,) = received["items"]
-    assert item["status"] == {"code": "202", "label": "Reçue"} and item["number"] == "F2026-0001"
+    # this platform's reception (tests/functional/reception) records it for the buyer: 202, then 203
+
+    def received():
+        items = platform.api.get("/v1/invoices?direction=received", headers={"x-api-key": tenant_keys["b"]}
+                                 ).json["items"]
+        return items if items and items[0]["status"]["code"] == "203" else None
+
+    (item,) = wait_for(received, what="the reception")
+    assert item["status"] == {"code": "203", "label": "Mise à disposition"} and item["number"] == "F2026-0001"
     full = _get(platform, tenant_keys["b"], item["id"])
     assert full["counterpart"]["platform"] == "0238:PA-THIS" and "account-a" not in str(full)
     assert platform.api.get(f"/v1/invoices/{item['id']}/archive", headers={"x-api-key": tenant_keys["b"]}

@@ -71,29 +71,25 @@ def test_buyer_without_platform_is_deposited_not_transmitted(world):
     assert rec.archive and rec.flux1["status"] == "submitted"
 
 
-def test_internal_delivery_records_the_invoice_for_the_buyer_account(world):
+def test_internal_delivery_starts_this_platforms_reception(world):
     world.directory.add(line(THIS))
     world.companies.add(BUYER_ACCOUNT, CompanyOptions("co_buyer", BUYER_SIREN, "Acheteur", False, True, False))
     out = world.issue()
     world.run_started()
     rec = world.record(out["id"])
-    # the buyer side's 202 Reçue is mirrored onto the seller's timeline after 201 (same event on both sides)
-    assert [s.code for s in rec.status_history] == ["200", "201", "202"] and rec.attempts[0].outcome == "internal"
-    received, _ = world.repo.list(BUYER_ACCOUNT, direction="received")
-    assert len(received) == 1
-    got = world.repo.get(BUYER_ACCOUNT, received[0].id)
-    assert got.status_code == "202" and got.status_history[0].source == THIS
-    assert got.status_history == rec.status_history[2:]
-    assert rec.peer_record == {"accountId": BUYER_ACCOUNT, "invoiceId": got.id}
-    assert got.peer_record == {"accountId": ACCOUNT, "invoiceId": rec.id}
-    assert got.invoice["number"] == "F2026-0001" and got.document["sha256"] == rec.document["sha256"]
-    assert ACCOUNT not in repr(got.counterpart) and not world.flow.received
-    # delivering again (a retried task) records nothing twice
+    assert [s.code for s in rec.status_history] == ["200", "201"] and rec.attempts[0].outcome == "internal"
+    # the reception (tests/unit/reception) gets the archived document, never the seller's account as buyer
+    (envelope,) = world.receptions
+    assert envelope["source"] == {"kind": "internal", "accountId": ACCOUNT, "invoiceId": out["id"],
+                                  "transmissionId": out["transmissionId"]}
+    assert envelope["input"]["archiveKey"] == rec.archive["key"] and envelope["input"]["member"] == "invoice.pdf"
+    assert not world.flow.received
+    # delivering again (a retried task) starts nothing more
     from einvoice.transmission import tasks
 
     payload = {"accountId": ACCOUNT, "invoiceId": out["id"], "transmissionId": out["transmissionId"]}
     assert tasks.deliver(payload, world.deps)["outcome"] == "done"
-    assert len(world.repo.list(BUYER_ACCOUNT, direction="received")[0]) == 1
+    assert len(world.receptions) == 1
 
 
 def test_internal_delivery_to_a_buyer_nobody_serves_is_a_routing_error(world):

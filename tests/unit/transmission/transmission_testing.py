@@ -145,33 +145,6 @@ class World(SimpleNamespace):
         return [s.code for s in self.record(invoice_id).status_history]
 
 
-_SEALER: Any = None
-
-
-def software_sealer() -> Any:
-    """The platform's PAdES sealer over a software key certified by a local test CA (the KMS key stays in
-    the functional tests); one per test session."""
-    global _SEALER
-    if _SEALER is None:
-        from asn1crypto import keys
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from pyhanko.sign import signers
-        from pyhanko_certvalidator.registry import SimpleCertificateStore
-
-        from einvoice.seal import PadesSealer, parse_chain
-        from local.seal import issue_chain
-
-        key = ec.generate_private_key(ec.SECP256R1())
-        chain = parse_chain(issue_chain(key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))[0])
-        private = keys.PrivateKeyInfo.load(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                                             serialization.NoEncryption()))
-        _SEALER = PadesSealer(signers.SimpleSigner(signing_cert=chain[0], signing_key=private,
-                                                   cert_registry=SimpleCertificateStore.from_certs(chain)))
-    return _SEALER
-
-
 def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
     clock = Clock()
     repo = MemoryInvoiceRepository()
@@ -181,16 +154,18 @@ def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
     registry = memory.MemoryRegistry([Platform(PEER, "Peer 42", "http://peer.invalid")])
     settings = Settings(platform_id=THIS, redelivery_schedule=schedule, watchdog_seconds=900)
     workflow, queue, events = memory.MemoryWorkflow(), memory.MemoryQueue(), memory.MemoryEvents()
+    receptions: list[dict[str, Any]] = []  # receptions started by the internal delivery (tests/unit/reception runs them)
     deps = TransmissionDeps(
         repository=repo, companies=companies, directory=directory, registry=registry,
-        flow_client=memory.MemoryFlowClient(), reception=InternalReception(repo, companies, THIS, clock),
+        flow_client=memory.MemoryFlowClient(), reception=InternalReception(repo, companies, THIS, clock,
+                                                                           start=receptions.append),
         ppf=memory.MemoryPpf(), events=events, workflow=workflow, queue=queue,
         archive=memory.MemoryInvoiceArchive(), staging=memory.MemoryStaging(), settings=settings, clock=clock,
         sealer=software_sealer(), flux6=MemoryPpfQueue(), status_queue=memory.MemoryQueue(),
     )
     return World(deps=deps, repo=repo, companies=companies, directory=directory, registry=registry,
                  flow=deps.flow_client, ppf=deps.ppf, events=events, workflow=workflow, queue=queue,
-                 archive=deps.archive, clock=clock, executions=[],
+                 archive=deps.archive, clock=clock, executions=[], receptions=receptions,
                  tenant=Tenant(partner_id="p", account_id=ACCOUNT, api_key_id="k"))
 
 

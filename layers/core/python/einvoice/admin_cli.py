@@ -1,4 +1,4 @@
-"""Operator commands: ``einvoice admin create-partner|create-account|create-key|whoami``.
+"""Operator commands: ``einvoice admin create-partner|create-account|create-key|create-flow-client``.
 
 They target the running local platform by default (``make run``, ``http://127.0.0.1:4566``) or,
 with ``--aws`` / ``--profile`` and AWS credentials, the deployed stack (``--tenancy-table`` and
@@ -42,6 +42,17 @@ def register(sub) -> None:
     p.add_argument("--value", help="explicit key value (default: random); shown once")
     common(p)
     p.set_defaults(func=_create_key)
+
+    p = admin_sub.add_parser("create-flow-client",
+                             help="create an OAuth2 client of the Flow API for another platform or an account")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--platform", help="the platform's id, e.g. 0238:PA-0042")
+    who.add_argument("--account", help="one of your accounts (its software deposits invoices)")
+    p.add_argument("--partner", help="the account's partner")
+    p.add_argument("--name", help="a name for the client (default: the platform or account id)")
+    p.add_argument("--user-pool-id", help="AWS: the stack's FlowUserPoolId output (creates the Cognito app client)")
+    common(p)
+    p.set_defaults(func=_create_flow_client)
 
 
 def _settings(args):
@@ -99,3 +110,15 @@ def _create_key(args) -> int:
             args.partner, args.account, value=args.value, settings=s
         )
     )
+
+
+def _create_flow_client(args) -> int:
+    from einvoice.flows.clients import ACCOUNT, PLATFORM, register_client
+
+    s = _settings(args)
+    kind = PLATFORM if args.platform else ACCOUNT
+    out = register_client(kind, args.name or args.platform or args.account, platform_id=args.platform,
+                          account_id=args.account, partner_id=args.partner, user_pool_id=args.user_pool_id,
+                          settings=s)
+    print(json.dumps(out, indent=2))
+    return 0

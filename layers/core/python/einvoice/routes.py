@@ -24,6 +24,8 @@ AREAS: tuple[str, ...] = (
     "transmission",
     "lifecycle",
     "payments",
+    "reception",
+    "flows",
 )
 
 

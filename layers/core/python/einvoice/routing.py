@@ -27,13 +27,15 @@ JSON = ("application/json",)
 CSV = ("text/csv", "text/plain", "application/octet-stream")
 DOCUMENTS = ("application/xml", "text/xml", "application/pdf")
 IMAGES = ("application/pdf", "image/jpeg", "image/png", "image/tiff")
+MULTIPART = ("multipart/form-data",)
 
 
 @dataclass(frozen=True)
 class Route:
     method: str
     path: str
-    auth: str = "api_key"  # "api_key" | "none"
+    auth: str = "api_key"  # "api_key" | "none" | "oauth2" (Bearer token of a platform client: Cognito authorizer)
+    scopes: tuple[str, ...] = ()  # oauth2: the OAuth2 scopes the token must carry (one of them)
     summary: str = ""
     binary: bool = False  # the response may be a binary document (PDF)
     # Request body media types the route accepts (first = assumed when the header is absent); any

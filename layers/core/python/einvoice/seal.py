@@ -117,6 +117,11 @@ class PadesSealer:
         from pyhanko.sign import fields, signers
 
         writer = IncrementalPdfFileWriter(BytesIO(pdf))
+        # pyHanko re-serialises the document's XMP through its own model on every write, which drops the
+        # pdfaExtension schemas a Factur-X must declare (FX-XMP-EXTENSION, ISO 19005-3 6.6.2.3.1): the
+        # sealed file then failed the platform's own container check. The seal's incremental update adds
+        # the signature only; the metadata of the sealed document stays the document's (Info and XMP agree).
+        writer._update_meta = lambda: None  # noqa: SLF001 - no public switch in pyHanko 0.38
         meta = signers.PdfSignatureMetadata(
             field_name=FIELD_NAME,
             subfilter=fields.SigSeedSubFilter.PADES,

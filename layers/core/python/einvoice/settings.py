@@ -49,6 +49,8 @@ ENV: dict[str, str] = {
     "peer_timeout_seconds": "EINVOICE_PEER_TIMEOUT_SECONDS",
     "status_queue_url": "EINVOICE_STATUS_QUEUE_URL",
     "webhook_events_queue_url": "EINVOICE_WEBHOOK_EVENTS_QUEUE_URL",
+    "reception_state_machine_arn": "EINVOICE_RECEPTION_SM_ARN",
+    "oauth_token_url": "EINVOICE_OAUTH_TOKEN_URL",
 }
 
 
@@ -94,6 +96,9 @@ class Settings(BaseModel):
     peer_timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of a Flow API call")
     status_queue_url: str = Field("", description="Lifecycle statuses waiting for another platform (SQS)")
     webhook_events_queue_url: str = Field("", description="Platform events for the webhook fan-out (SQS)")
+    reception_state_machine_arn: str = ""
+    oauth_token_url: str = Field("", description="Token endpoint of the Flow API's OAuth2 client credentials "
+                                                "(Cognito domain on AWS, /oauth2/token of the local API)")
 
     @property
     def redelivery_delays(self) -> list[int]:

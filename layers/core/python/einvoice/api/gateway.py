@@ -12,6 +12,7 @@ GATEWAY_RESPONSES: dict[str, tuple[str | None, str]] = {
     "MISSING_AUTHENTICATION_TOKEN": ("403", "MissingAuthenticationToken"),  # unknown route or method
     "INVALID_API_KEY": ("403", "Forbidden"),
     "ACCESS_DENIED": ("403", "Forbidden"),
+    "UNAUTHORIZED": ("401", "Unauthorized"),  # the Flow API's Cognito authorizer: no, bad or unscoped token
     "REQUEST_TOO_LARGE": ("413", "PayloadTooLarge"),
     "THROTTLED": ("429", "TooManyRequests"),
     "QUOTA_EXCEEDED": ("429", "QuotaExceeded"),

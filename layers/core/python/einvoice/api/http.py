@@ -97,7 +97,11 @@ def _details_from_validation(errors) -> list[dict]:
 
 
 class ApiApp:
-    def __init__(self, *, tenant_resolver: Callable[[str | None], Tenant] | None = None) -> None:
+    def __init__(self, *, tenant_resolver: Callable[[str | None], Tenant] | None = None,
+                 error_format: Callable[..., dict[str, Any]] | None = None) -> None:
+        """``error_format(status, code, message, details, request_id, instance=path)`` builds the error
+        body of this app's routes (default: the platform's ``error_body``; the Flow API answers in the
+        AFNOR shape, ``einvoice.flows.errors``)."""
         from aws_lambda_powertools.event_handler import APIGatewayRestResolver
         from aws_lambda_powertools.event_handler.openapi.exceptions import (
             RequestUnsupportedContentType,
@@ -106,6 +110,7 @@ class ApiApp:
 
         self.resolver = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=self._json_body)
         self._tenant_resolver = tenant_resolver
+        self._error_format = error_format
         self._parsed: tuple[str, Any] | None = None
         r = self.resolver
 
@@ -115,7 +120,8 @@ class ApiApp:
                 from einvoice.observability import logger
 
                 logger().warning("upstream failure", extra={"code": ex.code, "error": ex.message})
-            return self._error(ex.http_status, ex.code, ex.message, [d.to_dict() for d in ex.details])
+            extra = {"flow_id": ex.flow_id} if self._error_format and getattr(ex, "flow_id", None) else {}
+            return self._error(ex.http_status, ex.code, ex.message, [d.to_dict() for d in ex.details], **extra)
 
         @r.exception_handler(RequestValidationError)
         def _validation(ex: RequestValidationError):
@@ -211,11 +217,30 @@ class ApiApp:
 
         return run_idempotent(self, produce)
 
-    def _error(self, status: int, code: str, message: str, details: list[dict]):
+    def error_payload(self, status: int, code: str, message: str, details: list[dict], request_id: str | None,
+                      path: str | None = None, **extra: Any) -> dict[str, Any]:
+        if self._error_format is not None:
+            return self._error_format(status, code, message, details, request_id, instance=path, **extra)
+        return error_body(code, message, details, request_id)
+
+    def _error(self, status: int, code: str, message: str, details: list[dict], **extra: Any):
         from aws_lambda_powertools.event_handler import Response
 
-        body = error_body(code, message, details, self.request_id())
+        try:
+            path = self.resolver.current_event.path
+        except Exception:  # noqa: BLE001 - no event (synthetic calls)
+            path = None
+        body = self.error_payload(status, code, message, details, self.request_id(), path, **extra)
         return Response(status, "application/json", json.dumps(body, default=str))
+
+    def _error_response(self, event: Any, status: int, code: str, message: str, details: list[dict],
+                        request_id: str | None) -> dict[str, Any]:
+        if self._error_format is None:
+            return error_response(status, code, message, details, request_id)
+        path = event.get("path") if isinstance(event, dict) else None
+        return {"statusCode": status, "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(self.error_payload(status, code, message, details, request_id, path)),
+                "isBase64Encoded": False}
 
     def log_failure(self, exc: BaseException) -> None:
         from einvoice.observability import log_exception
@@ -263,7 +288,8 @@ class ApiApp:
         if not mtype:
             mtype = route.content_types[0]
         bad_charset = mtype == "application/json" and params.get("charset", "utf-8") not in ("utf-8", "utf8")
-        if mtype not in route.content_types or bad_charset:  # CSV imports detect their own encoding
+        no_boundary = mtype.startswith("multipart/") and not params.get("boundary")
+        if mtype not in route.content_types or bad_charset or no_boundary:  # CSV imports detect their own encoding
             raise UnsupportedMediaTypeError(
                 f"Content type {ctype!r} is not accepted here; send {' or '.join(route.content_types)}",
                 [ErrorDetail("unsupported content type", field="header.content-type", rule="CONTENT_TYPE",
@@ -283,17 +309,16 @@ class ApiApp:
         try:
             self.gate(event)
         except DomainError as ex:
-            return error_response(ex.http_status, ex.code, ex.message, [d.to_dict() for d in ex.details], request_id)
+            return self._error_response(event, ex.http_status, ex.code, ex.message, [d.to_dict() for d in ex.details],
+                                        request_id)
         except Exception as ex:  # noqa: BLE001 - last resort
             self.log_failure(ex)
-            return error_response(500, "InternalError", INTERNAL_MESSAGE, [],
-                                  request_id)
+            return self._error_response(event, 500, "InternalError", INTERNAL_MESSAGE, [], request_id)
         try:
             return self.resolver.resolve(event, context)
         except Exception as ex:  # noqa: BLE001 - last resort (raised outside the route, e.g. serialising)
             self.log_failure(ex)
-            return error_response(500, "InternalError", INTERNAL_MESSAGE, [],
-                                  request_id)
+            return self._error_response(event, 500, "InternalError", INTERNAL_MESSAGE, [], request_id)
         finally:
             self._parsed = None
 
@@ -322,8 +347,7 @@ class ApiApp:
             except Exception as ex:  # noqa: BLE001 - instrumentation itself failed: still the error body
                 self.log_failure(ex)
                 request_id = ((event or {}).get("requestContext") or {}).get("requestId") if isinstance(event, dict) else None
-                return error_response(500, "InternalError", INTERNAL_MESSAGE,
-                                      [], request_id)
+                return self._error_response(event, 500, "InternalError", INTERNAL_MESSAGE, [], request_id)
 
         lambda_handler.app = self  # type: ignore[attr-defined]
         return lambda_handler

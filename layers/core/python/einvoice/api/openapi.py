@@ -70,11 +70,38 @@ def _bound_parameters(op: dict[str, Any]) -> None:
             schema.setdefault("minLength", 1)
 
 
+FLOW_ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/FlowError"}}}
+#: what API Gateway answers itself on the Flow API routes (its Gateway Responses: the platform's body)
+GATEWAY_STATUSES = ("401", "403", "414", "429", "431", "504")
+
+
+def _multipart_body() -> dict[str, Any]:
+    from einvoice.flows.service import MAX_FLOW_BYTES
+
+    return {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["flowInfo", "file"], "properties": {
+            "flowInfo": {"$ref": "#/components/schemas/FlowInfoIn"},
+            "file": {"type": "string", "format": "binary", "maxLength": MAX_FLOW_BYTES,
+                     "description": "The invoice (CII, UBL, Factur-X) or the status (CDAR)"}}},
+        "encoding": {"flowInfo": {"contentType": "application/json"}}}}}
+
+
+def _flow_errors(op: dict[str, Any]) -> None:
+    """The Flow API answers its errors in the standard's shape; API Gateway's own answers keep the platform's."""
+    for status, response in op["responses"].items():
+        if status[0] in "45" and status not in GATEWAY_STATUSES:
+            response["content"] = FLOW_ERROR_REF if status != "413" else {"application/json": {"schema": {
+                "anyOf": [{"$ref": "#/components/schemas/FlowError"}, {"$ref": "#/components/schemas/Error"}]}}}
+
+
 def _complete(op: dict[str, Any], route) -> None:
     from einvoice.api import limits
     from einvoice.api.idempotency import HEADER
+    from einvoice.routing import MULTIPART
 
     responses = op.setdefault("responses", {})
+    if route.content_types == MULTIPART:
+        op["requestBody"] = _multipart_body()
     names = {201: "Created", 202: "Accepted", 204: "No content", 303: "See other"}
     if route.status != 200 and "200" in responses:
         responses[str(route.status)] = responses.pop("200")
@@ -84,7 +111,12 @@ def _complete(op: dict[str, Any], route) -> None:
         responses.setdefault(str(status), {**main, "description": names.get(status, "OK")})
     for code, text in COMMON_ERRORS.items():
         responses[code] = {"description": text, "content": ERROR_REF}
-    if route.auth != "none":
+    if route.auth == "oauth2":
+        op["security"] = [{"oauth2": list(route.scopes)}]
+        responses["401"] = {"description": "No valid Bearer token with the route's scope (OAuth2 client credentials)",
+                            "content": ERROR_REF}
+        responses["403"] = {"description": "Refused by API Gateway (WAF)", "content": ERROR_REF}
+    elif route.auth != "none":
         op["security"] = [{"apiKey": []}]
         responses["403"] = {"description": "Missing or invalid API key (or a partner key on an account route)",
                             "content": ERROR_REF}
@@ -116,6 +148,8 @@ def _complete(op: dict[str, Any], route) -> None:
             "schema": {"type": "string", "pattern": limits.IDEMPOTENCY_KEY_PATTERN, "maxLength": 128},
         })
     _bound_parameters(op)
+    if route.auth == "oauth2" or route.path == "/v1/healthcheck":
+        _flow_errors(op)
     op["responses"] = dict(sorted(responses.items()))
 
 
@@ -136,11 +170,24 @@ def build_openapi() -> dict[str, Any]:
         "paths": {},
         "components": {
             "schemas": {},
-            "securitySchemes": {"apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                "oauth2": {"type": "oauth2", "description": "Flow API clients (other platforms, your software): "
+                           "Cognito on AWS, POST /oauth2/token of the local platform",
+                           "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {
+                               "einvoice/flows.write": "submit flows", "einvoice/flows.read": "search and read flows"}}}},
+            },
         },
     }
     schemas = doc["components"]["schemas"]
     schemas["Error"] = _error_schema()
+    from einvoice.flows.errors import openapi_schema
+    from einvoice.flows.models import FlowInfoIn
+
+    schemas["FlowError"] = openapi_schema()
+    schemas["FlowInfoIn"] = FlowInfoIn.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    for name, sub in schemas["FlowInfoIn"].pop("$defs", {}).items():
+        schemas.setdefault(name, sub)
     for fn in FUNCTIONS:
         if not fn.routes:
             continue
@@ -168,6 +215,10 @@ def build_openapi() -> dict[str, Any]:
                         "application/xml": {"schema": {"type": "string"}},
                     },
                 }
+                if route.auth == "oauth2":  # GET /v1/flows/{flowId}: Metadata (default) is JSON
+                    op["responses"]["200"]["description"] = "Metadata (JSON) or the document asked for"
+                    op["responses"]["200"]["content"]["application/json"] = {
+                        "schema": {"$ref": "#/components/schemas/FlowOut"}}
             _complete(op, route)
             doc["paths"].setdefault(route.path, {})[route.method.lower()] = op
     for internal in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):

@@ -55,6 +55,7 @@ def to_item(c: Company) -> dict[str, dict]:
         "purchasePayment": {"BOOL": c.purchase_payment},
         "salesInvoices": {"BOOL": c.sales_invoices},
         "duplicateControl": {"BOOL": c.duplicate_control},
+        "preferredFormat": {"S": c.preferred_format or "facturx"},
         "name": {"S": c.name},
         "nameNorm": {"S": normalize_name(c.name) or "-"},
         "vatLiable": {"BOOL": c.vat_liable},
@@ -100,6 +101,7 @@ def from_item(item: dict) -> Company:
         purchase_payment=_b(item, "purchasePayment"),
         sales_invoices=_b(item, "salesInvoices"),
         duplicate_control=_b(item, "duplicateControl"),
+        preferred_format=_s(item, "preferredFormat") or "facturx",
         name=_s(item, "name") or "",
         vat_liable=_b(item, "vatLiable"),
         status=_s(item, "status") or "active",
@@ -184,7 +186,7 @@ class DynamoCompanyRepository:
                 Key=key(company.account_id, company.id),
                 UpdateExpression=(
                     "SET employees = :e, purchaseInvoices = :pi, purchasePayment = :pp, salesInvoices = :si, "
-                    "duplicateControl = :dc, updatedAt = :now"
+                    "duplicateControl = :dc, preferredFormat = :pf, updatedAt = :now"
                 ),
                 ConditionExpression="attribute_exists(pk) AND updatedAt = :old",
                 ExpressionAttributeValues={
@@ -193,6 +195,7 @@ class DynamoCompanyRepository:
                     ":pp": {"BOOL": company.purchase_payment},
                     ":si": {"BOOL": company.sales_invoices},
                     ":dc": {"BOOL": company.duplicate_control},
+                    ":pf": {"S": company.preferred_format or "facturx"},
                     ":now": {"S": company.updated_at},
                     ":old": {"S": expected_updated_at},
                 },

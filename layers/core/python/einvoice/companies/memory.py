@@ -55,6 +55,7 @@ class MemoryCompanyRepository:
                 purchase_payment=company.purchase_payment,
                 sales_invoices=company.sales_invoices,
                 duplicate_control=company.duplicate_control,
+                preferred_format=company.preferred_format,
                 updated_at=company.updated_at,
             )
             return copy.copy(self.items[k])

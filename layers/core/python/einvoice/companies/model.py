@@ -63,6 +63,7 @@ class Company:
     enrolment_status: str | None = None
     enrolment_id: str | None = None
     certificate_url: str | None = None
+    preferred_format: str = "facturx"  # received invoices are offered in it first (facturx | cii | ubl)
 
     @property
     def siren(self) -> str:
@@ -80,6 +81,7 @@ class Company:
             purchase_payment=self.purchase_payment,
             sales_invoices=self.sales_invoices,
             duplicate_control=self.duplicate_control,
+            preferred_format=self.preferred_format,
             name=self.name,
             vat_liable=self.vat_liable,
             status=self.status or "active",

@@ -50,6 +50,9 @@ def derive_enrolment_state(vat_liable: bool, purchase_invoices: bool, enrolment_
     return EnrolmentState.TO_DO
 
 
+PreferredFormat = Literal["facturx", "cii", "ubl"]
+
+
 class _Camel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
@@ -66,6 +69,9 @@ class CompanyIn(_Camel):
     purchase_payment: Flag = Field(alias="purchasePayment")
     sales_invoices: Flag = Field(alias="salesInvoices")
     duplicate_control: Flag = Field(alias="duplicateControl")
+    preferred_format: PreferredFormat = Field(
+        "facturx", alias="preferredFormat",
+        description="Format its received invoices are offered in first: facturx (default), cii or ubl")
 
 
 class CompanyUpdate(_Camel):
@@ -76,6 +82,7 @@ class CompanyUpdate(_Camel):
     purchase_payment: Flag | None = Field(None, alias="purchasePayment")
     sales_invoices: Flag | None = Field(None, alias="salesInvoices")
     duplicate_control: Flag | None = Field(None, alias="duplicateControl")
+    preferred_format: PreferredFormat | None = Field(None, alias="preferredFormat")
 
 
 class CompanyLinks(_Camel):
@@ -93,6 +100,8 @@ class CompanyOut(_Camel):
     purchase_payment: bool = Field(alias="purchasePayment")
     sales_invoices: bool = Field(alias="salesInvoices")
     duplicate_control: bool = Field(alias="duplicateControl")
+    preferred_format: str = Field("facturx", alias="preferredFormat",
+                                  description="Format its received invoices are offered in first")
     name: str
     vat_liable: bool = Field(alias="vatLiable")
     status: str = Field(description="Directory status when last checked: active | closed")

@@ -161,6 +161,7 @@ def create_company(
         record=record,
         now=now_iso(),
     )
+    company.preferred_format = data.preferred_format
     existing = _repository(repository, s).create(company)
     if existing is not None:
         raise _duplicate(existing)
@@ -262,6 +263,7 @@ def update_company(
             purchase_payment=pick(upd.purchase_payment, current.purchase_payment),
             sales_invoices=pick(upd.sales_invoices, current.sales_invoices),
             duplicate_control=pick(upd.duplicate_control, current.duplicate_control),
+            preferred_format=pick(upd.preferred_format, current.preferred_format),
             updated_at=now_iso(),
         )
         violations = rules.check_options(changed.purchase_invoices, changed.purchase_payment, changed.sales_invoices)

@@ -82,6 +82,11 @@ def to_item(r: InvoiceRecord) -> dict[str, Any]:
         "gsi1pk": f"{_pk(r.account_id)}#INV#{r.direction}", "gsi1sk": f"{r.company_id}#{r.created_at}#{r.id}",
         "statusHistory": [s.to_item() for s in r.status_history], "attempts": [a.to_item() for a in r.attempts],
     }
+    exchanged = r.direction != "sent" or bool(r.transmission_id)
+    if r.seller_siren and exchanged:
+        # platform-wide lookup of an exchanged invoice by its reference (incoming statuses)
+        item["gsi2pk"] = reference_key(r.seller_siren, r.number)
+        item["gsi2sk"] = f"{r.issue_date}#{r.direction}#{r.account_id}#{r.id}"
     keys = [s.key for s in r.status_history] + [a.key for a in r.attempts]
     if keys:
         item["eventKeys"] = set(keys)
@@ -90,6 +95,10 @@ def to_item(r: InvoiceRecord) -> dict[str, Any]:
         if value is not None and value != {}:
             item[name] = _dynamo(value)
     return item
+
+
+def reference_key(seller_siren: str, number: str) -> str:
+    return f"INVREF#{seller_siren}#{number}"
 
 
 def from_item(item: dict[str, Any], invoice: dict[str, Any] | None = None) -> InvoiceRecord:
@@ -193,6 +202,15 @@ class DynamoInvoiceRepository:
             kwargs["ExclusiveStartKey"] = last
         return out, _encode_token(last)
 
+    def find_by_reference(self, seller_siren: str, number: str, issue_date: str) -> list[InvoiceRecord]:
+        """Every record (any account, any direction) of the invoice (seller SIREN, BT-1, BT-2) that was
+        exchanged: received, or sent with a transmission (incoming statuses are matched on this)."""
+        from boto3.dynamodb.conditions import Key
+
+        page = self.table.query(IndexName="gsi2", KeyConditionExpression=Key("gsi2pk").eq(
+            reference_key(seller_siren, number)) & Key("gsi2sk").begins_with(f"{issue_date}#"), Limit=50)
+        return [from_item(i) for i in page.get("Items", [])]
+
     # ---- changes -----------------------------------------------------------------------------
     def _update(self, account_id: str, invoice_id: str, **kwargs: Any) -> bool:
         from botocore.exceptions import ClientError
@@ -209,7 +227,13 @@ class DynamoInvoiceRepository:
                            now: str) -> tuple[InvoiceRecord | None, bool]:
         values: dict[str, Any] = {":t": transmission_id, ":issuing": ISSUING, ":draft": DRAFT, ":one": 1,
                                   ":now": now}
-        expr = "SET transmissionId = :t, #state = :issuing, executionSeq = :one, updatedAt = :now"
+        expr = ("SET transmissionId = :t, #state = :issuing, executionSeq = :one, updatedAt = :now, "
+                "gsi2pk = :ref, gsi2sk = :refsk")
+        current = self.get(account_id, invoice_id, with_invoice=False)
+        if current is None:
+            return None, False
+        values[":ref"] = reference_key(current.seller_siren or "-", current.number)
+        values[":refsk"] = f"{current.issue_date}#{current.direction}#{account_id}#{invoice_id}"
         started = self._update(
             account_id, invoice_id, UpdateExpression=expr,
             ConditionExpression="attribute_exists(pk) AND #state = :draft AND attribute_not_exists(transmissionId)",

@@ -45,6 +45,12 @@ class MemoryInvoiceRepository:
         more = str(start + limit) if start + limit < len(rows) else None
         return [replace(copy.deepcopy(r), invoice=None) for r in page], more
 
+    def find_by_reference(self, seller_siren: str, number: str, issue_date: str) -> list[InvoiceRecord]:
+        with self._lock:
+            return [replace(copy.deepcopy(r), invoice=None) for r in self.items.values()
+                    if r.seller_siren == seller_siren and r.number == number and r.issue_date == issue_date
+                    and (r.direction != "sent" or r.transmission_id)]
+
     def start_transmission(self, account_id: str, invoice_id: str, *, transmission_id: str,
                            now: str) -> tuple[InvoiceRecord | None, bool]:
         with self._lock:

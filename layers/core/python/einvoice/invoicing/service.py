@@ -163,38 +163,27 @@ def to_summary_fields(r) -> dict[str, Any]:
 
 def create_received_invoice(account_id: str, company_id: str, invoice, *, documents: dict[str, Any], source: str,
                             reference: str, settings: Settings | None = None, repository: Any = None) -> str:
-    """Record an invoice *received* by a company outside the platform network (today from OCR).
+    """Hand an invoice received outside the platform network (today from OCR) to the reception.
 
-    A record of the invoice records (direction ``received``, status 202 Reçue, ``source`` e.g. ``OCR``),
-    with ``documents`` (archive keys of the original and the generated Factur-X) and ``reference``
-    (the OCR job) in ``extra``. Idempotent: the id derives from the account, the company and the
-    duplicate key; the same invoice recorded again returns the same id; another invoice with the same
-    supplier, number and year is a 409.
+    Every received invoice takes one path (``einvoice.reception``): validation, duplicate control when the
+    company has the option (213 DOUBLON), archive and seal, 202 Reçue, 203 with the purchase-invoices
+    option. ``documents`` are the archived objects (``documents["facturx"]``: the validated Factur-X the
+    reception reads), ``reference`` the OCR job. Returns the id the received record gets (it appears as
+    soon as the reception ran); idempotent: the same reference starts the same reception.
     """
-    from einvoice.invoicing.records import DONE, RECEIVED, StatusEvent
+    from einvoice.reception.service import received_invoice_id, start_reception
 
-    s = settings or get_settings()
-    repo = repository or default_repository(s)
-    from einvoice.invoicing import checks
-
-    dup = checks.duplicate_key(invoice)
-    invoice_id = hashlib.sha256(f"{account_id}|{company_id}|received|{dup}".encode()).hexdigest()[:24]
-    fingerprint = hashlib.sha256(json.dumps(invoice.to_json_dict(), sort_keys=True).encode()).hexdigest()
-    now = now_iso()
-    record = new_record(invoice_id=invoice_id, account_id=account_id, company_id=company_id, invoice=invoice,
-                        profile="en16931", fingerprint=fingerprint, source=source, direction="received", now=now)
-    record.state = DONE
-    record.status_code = RECEIVED
-    record.status_history = [StatusEvent(RECEIVED, now, source)]
-    record.extra = {"reference": reference, "documents": documents}
-    stored, created = repo.create(record)
-    if not created and (stored.fingerprint != fingerprint or (stored.extra or {}).get("reference") != reference):
-        raise ConflictError(
-            f"invoice {invoice.number} of {invoice.issue_date.year} from this supplier was already received",
-            [ErrorDetail("duplicate invoice", field="fields.BT-1", rule="DUPLICATE",
-                         message_fr="facture déjà reçue")],
-        )
-    return stored.id
+    del settings, repository, invoice  # the reception reads the archived Factur-X itself
+    reception_id = "rx_" + hashlib.sha256(f"{source}|{account_id}|{reference}".encode()).hexdigest()[:24]
+    facturx = documents["facturx"]
+    start_reception({
+        "receptionId": reception_id,
+        "source": {"kind": "ocr", "accountId": account_id, "companyId": company_id, "reference": reference,
+                   "documents": documents},
+        "input": {"archiveKey": facturx["key"], "versionId": facturx.get("versionId"), "syntax": "Factur-X",
+                  "contentType": "application/pdf"},
+    })
+    return received_invoice_id(reception_id, account_id)
 
 
 def _check_draft_size(invoice_json: dict[str, Any]) -> None:
@@ -224,12 +213,26 @@ def to_out(r) -> InvoiceOut:
         **to_summary_fields(r),
         "profile": r.profile, "duplicateKey": r.duplicate_key, "totals": invoice.get("totals", {}),
         "invoice": r.invoice, "checks": [],
-        "documents": {fmt: f"/v1/invoices/{r.id}/document?format={fmt}" for fmt in FORMATS} if r.invoice else {},
+        "documents": _documents(r),
         "statusHistory": [e.to_public() for e in r.status_history],
         "deliveryAttempts": [a.to_public() for a in r.attempts],
         "nextAttemptAt": r.next_attempt_at, "rejection": r.rejection, "route": r.route,
         "archive": f"/v1/invoices/{r.id}/archive" if r.archive else None, "counterpart": r.counterpart,
     })
+
+
+def _documents(r) -> dict[str, str]:
+    """Links to the invoice's documents; a received invoice also gets its readable view and, under
+    ``preferred``, the conversion to its company's preferred format (kept by the reception)."""
+    if not r.invoice:
+        return {}
+    links = {fmt: f"/v1/invoices/{r.id}/document?format={fmt}" for fmt in FORMATS}
+    if r.direction == "received":
+        links["pdf"] = f"/v1/invoices/{r.id}/document?format=pdf"
+        preferred = (r.document or {}).get("preferredFormat")
+        if preferred in FORMATS and r.has_status("203"):
+            links["preferred"] = links[preferred]
+    return links
 
 
 def load_record(tenant: Tenant, invoice_id: str, repository: Any, *, with_invoice: bool = True):
@@ -274,15 +277,20 @@ def list_invoices(tenant: Tenant, *, company_id: str | None = None, direction: s
 
 
 def get_document(tenant: Tenant, invoice_id: str, fmt: str, *, settings: Settings | None = None) -> tuple[bytes, str, str]:
-    """The draft as Factur-X (PDF/A-3), CII or UBL: (bytes, content type, file name)."""
-    if fmt not in FORMATS:
+    """The invoice as Factur-X (PDF/A-3), CII, UBL or its readable view (``pdf``): (bytes, content type, name).
+    A received invoice is offered in any of them, its company's preferred format first (``documents``)."""
+    if fmt not in FORMATS and fmt != "pdf":
         raise InvalidInputError(
-            "format must be facturx, cii or ubl", [ErrorDetail(f"unknown format {fmt!r}", field="format")]
+            "format must be facturx, cii, ubl or pdf", [ErrorDetail(f"unknown format {fmt!r}", field="format")]
         )
     record = load_record(tenant, invoice_id, default_repository(settings))
     if record.invoice is None:
         raise NotFoundError(f"invoice {invoice_id} has no document")
     invoice = _model(record.invoice)
+    if fmt == "pdf":
+        from einvoice.invoicing.render import render_pdf
+
+        return render_pdf(invoice), "application/pdf", f"{invoice.number}-lisible.pdf".replace("/", "-")
     data = render_invoice(invoice, fmt, record.profile)
     ctype, ext = FORMATS[fmt]
     return data, ctype, f"{invoice.number}.{ext}".replace("/", "-")

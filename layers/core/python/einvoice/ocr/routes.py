@@ -22,7 +22,8 @@ FUNCTIONS = (
              description="Apply a reviewer's corrections and re-run the cross-checks"),
     Function("ocr_accept", routes=(Route("POST", "/v1/invoices/ocr/{id}/accept",
                                          summary="Accept the result: Factur-X generated, validated and archived"),),
-             access=("tenancy:r", "data:rw", "drop:r", "archive:w"), needs=("render", "validation"),
+             access=("tenancy:r", "data:rw", "drop:r", "archive:w", "sfn:start:reception"),
+             needs=("render", "validation"),
              memory_mb=1536, timeout_seconds=29, description="Make the received invoice of an OCR result"),
     # Step Functions tasks: one function for the six steps (one Lambda per step pushed the CloudFormation
     # template past its 1 MB limit); the payload's "step" names the task (einvoice.ocr.tasks.run)

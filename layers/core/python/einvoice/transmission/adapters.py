@@ -86,6 +86,7 @@ class CompanyOptions:
     purchase_invoices: bool
     duplicate_control: bool
     purchase_payment: bool = False
+    preferred_format: str = "facturx"  # facturx | cii | ubl: received invoices are offered in it
 
 
 class DynamoCompanyLookup:
@@ -101,7 +102,8 @@ class DynamoCompanyLookup:
                               name=str(item.get("name") or ""), sales_invoices=bool(item.get("salesInvoices")),
                               purchase_invoices=bool(item.get("purchaseInvoices")),
                               duplicate_control=bool(item.get("duplicateControl")),
-                              purchase_payment=bool(item.get("purchasePayment")))
+                              purchase_payment=bool(item.get("purchasePayment")),
+                              preferred_format=str(item.get("preferredFormat") or "facturx"))
 
     def get(self, account_id: str, company_id: str) -> CompanyOptions | None:
         item = self.table.get_item(Key={"pk": f"ACC#{account_id}", "sk": f"COMPANY#{company_id}"}).get("Item")
@@ -109,6 +111,10 @@ class DynamoCompanyLookup:
 
     def serving(self, siren: str) -> list[tuple[str, CompanyOptions]]:
         """``[(accountId, company)]`` of the companies with this SIREN that receive purchase invoices here."""
+        return [(acc, c) for acc, c in self.companies_for(siren) if c.purchase_invoices]
+
+    def companies_for(self, siren: str) -> list[tuple[str, CompanyOptions]]:
+        """``[(accountId, company)]`` of every company with this SIREN, in any account."""
         from boto3.dynamodb.conditions import Key
 
         out = []
@@ -116,7 +122,7 @@ class DynamoCompanyLookup:
         while True:
             page = self.table.query(**kwargs)
             for item in page.get("Items", []):
-                if item.get("type") == "COMPANY" and item.get("purchaseInvoices"):
+                if item.get("type") == "COMPANY":
                     out.append((str(item["accountId"]), self._options(item)))
             if "LastEvaluatedKey" not in page:
                 return out

@@ -50,7 +50,7 @@ class MemoryFlowClient:
         with self._lock:
             seen = any(f["trackingId"] == flow_info["trackingId"] and f["platform"] == platform.id
                        for f in self.received)
-            self.received.append({**flow_info, "platform": platform.id, "size": len(data)})
+            self.received.append({**flow_info, "platform": platform.id, "size": len(data), "data": data})
         if seen or mode == "duplicate":
             return DeliveryResult("duplicate", reason_code="AlreadyExistingFlow")
         return DeliveryResult("delivered", flow_id=f"flow-{len(self.received)}")
@@ -67,7 +67,10 @@ class MemoryCompanies:
         return self.companies.get((account_id, company_id))
 
     def serving(self, siren: str) -> list[tuple[str, CompanyOptions]]:
-        return [(acc, c) for (acc, _), c in self.companies.items() if c.siren == siren and c.purchase_invoices]
+        return [(acc, c) for acc, c in self.companies_for(siren) if c.purchase_invoices]
+
+    def companies_for(self, siren: str) -> list[tuple[str, CompanyOptions]]:
+        return [(acc, c) for (acc, _), c in self.companies.items() if c.siren == siren]
 
 
 class MemoryInvoiceArchive:

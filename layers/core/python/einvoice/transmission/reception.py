@@ -1,59 +1,57 @@
-"""The reception port's minimal internal adapter: an invoice whose buyer is served by this platform
-is recorded for the buyer's account(s) (direction ``received``, status 202 Reçue) instead of being
-sent over HTTP. The reception issue builds the full reception flow (203, notifications...) on it.
+"""The reception port's internal adapter: an invoice whose buyer is served by this platform goes through
+this platform's reception (``einvoice.reception``: the same workflow as an invoice from another platform)
+instead of being sent over HTTP.
 
-Idempotent: the received record's id is derived from the transmission and the buyer's account.
-The buyer sees the sending platform and the transmission id, never the seller's account.
+``receive`` starts the reception of the transmitted document (a member of the issuer's sealed archive
+container) and answers at once with the buyer's record id; the reception records 202/203 (or 213) for
+the buyer and the same statuses on the issuer's record. Idempotent: the reception id and the received
+record's id derive from the transmission. The buyer sees the sending platform, never the seller's account.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-from typing import Any
+from typing import Any, Callable
 
-from einvoice.invoicing.records import (
-    DONE,
-    RECEIVED,
-    RECEIVED_DIRECTION,
-    SOURCE_PLATFORM,
-    InvoiceRecord,
-    StatusEvent,
-    iso,
-    utcnow,
-)
+from einvoice.invoicing.records import InvoiceRecord, utcnow
+
+
+def reception_id_for(transmission_id: str) -> str:
+    return "rx_" + transmission_id.removeprefix("tx_")
 
 
 class InternalReception:
-    def __init__(self, repository: Any, companies: Any, platform_id: str, clock: Any = utcnow) -> None:
+    def __init__(self, repository: Any, companies: Any, platform_id: str, clock: Any = utcnow,
+                 start: Callable[[dict[str, Any]], Any] | None = None) -> None:
         self.repository = repository
         self.companies = companies
         self.platform_id = platform_id
         self.clock = clock
+        self._start = start
+
+    def start(self, envelope: dict[str, Any]) -> None:
+        if self._start is None:
+            from einvoice.reception.service import start_reception
+
+            self._start = start_reception
+        self._start(envelope)
 
     def receive(self, *, sender: InvoiceRecord, document: dict[str, Any], transmission_id: str,
                 from_platform: str) -> dict[str, str] | None:
-        if not sender.buyer_siren:
+        from einvoice.reception.service import received_invoice_id
+
+        if not sender.buyer_siren or not sender.archive or not document.get("name"):
             return None
-        targets = self.companies.serving(sender.buyer_siren)
+        targets = self.companies.companies_for(sender.buyer_siren)
         if not targets:
             return None
-        received = []
-        for account_id, company in targets:
-            invoice_id = hashlib.sha256(f"{transmission_id}|{account_id}".encode()).hexdigest()[:24]
-            now = iso(self.clock())
-            record = InvoiceRecord(
-                id=invoice_id, account_id=account_id, company_id=company.company_id,
-                direction=RECEIVED_DIRECTION, state=DONE, number=sender.number, issue_date=sender.issue_date,
-                type_code=sender.type_code, profile=sender.profile, duplicate_key=sender.duplicate_key,
-                fingerprint=sender.fingerprint, created_at=now, updated_at=now, source=SOURCE_PLATFORM,
-                invoice=copy.deepcopy(sender.invoice), seller_siren=sender.seller_siren,
-                buyer_siren=sender.buyer_siren, buyer_address=sender.buyer_address,
-                status_code=RECEIVED, status_history=[StatusEvent(RECEIVED, now, self.platform_id)],
-                transmission_id=transmission_id, document=dict(document), archive=copy.deepcopy(sender.archive),
-                counterpart={"platform": from_platform, "transmissionId": transmission_id},
-                peer_record={"accountId": sender.account_id, "invoiceId": sender.id},
-            )
-            stored, _created = self.repository.create(record)
-            received.append({"accountId": account_id, "invoiceId": stored.id})
-        return received[0]
+        rid = reception_id_for(transmission_id)
+        self.start({
+            "receptionId": rid,
+            "source": {"kind": "internal", "accountId": sender.account_id, "invoiceId": sender.id,
+                       "transmissionId": transmission_id},
+            "input": {"archiveKey": sender.archive["key"], "versionId": sender.archive.get("versionId"),
+                      "member": document["name"], "syntax": document.get("syntax") or "Factur-X",
+                      "contentType": document.get("contentType") or "application/pdf"},
+        })
+        account_id = targets[0][0]
+        return {"accountId": account_id, "invoiceId": received_invoice_id(rid, account_id)}

@@ -190,32 +190,41 @@ def prepare(event: dict[str, Any], deps: TransmissionDeps | None = None) -> dict
         owner = deps.repository.claim_duplicate_key(account_id, record.company_id, record.duplicate_key, record.id)
         if owner != record.id:
             return _reject(deps, record, duplicate_rejection(owner))
-    stored, members = _archive(deps, record, invoice, original_member, document, target)
+    stored, members = archive_invoice(deps, record, invoice, original_member, document, target)
     return _deposit(deps, record, invoice, route, stored, members)
 
 
-def _archive(deps: TransmissionDeps, record: Any, invoice: Any, original: Any, document: bytes,
-             target: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Seal, build the container and write it once; returns (stored info, manifest + member names)."""
+def archive_invoice(deps: TransmissionDeps, record: Any, invoice: Any, original: Any, document: bytes,
+                    target: str, *, with_flux1: bool = True,
+                    detached: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Seal, build the container and write it once; returns (stored info, manifest + member names).
+    The reception archives received invoices the same way, without the Flux 1 extract (``with_flux1``)
+    and with a detached seal even for a PDF (``detached``: the received file is kept byte for byte)."""
     from einvoice.transmission import archiving, flux1, seals
 
     sealer = deps.get_sealer()
     members = [original]
-    if target == "facturx":
+    if target == "facturx" and not detached:
         doc_name = "invoice.pdf"
         members.append(archiving.Member(doc_name, "document", "application/pdf", seals.seal_pdf(sealer, document)))
         seal = {"type": seals.PADES, "document": doc_name, "readable": doc_name}
-    else:
-        from einvoice.invoicing.render import render_pdf
-
-        doc_name = f"invoice-{target}.xml"
-        members += [archiving.Member(doc_name, "document", "application/xml", document),
+    else:  # XML, or a received PDF kept byte for byte: a detached CAdES seal beside it
+        is_pdf = target == "facturx"
+        doc_name = "invoice.pdf" if is_pdf else f"invoice-{target}.xml"
+        members += [archiving.Member(doc_name, "document", "application/pdf" if is_pdf else "application/xml",
+                                     document),
                     archiving.Member(doc_name + ".p7s", "seal", "application/pkcs7-signature",
-                                     seals.sign_detached(sealer, document)),
-                    archiving.Member("readable.pdf", "readable", "application/pdf", render_pdf(invoice))]
+                                     seals.sign_detached(sealer, document))]
+        readable = doc_name
+        if not is_pdf:
+            from einvoice.invoicing.render import render_pdf
+
+            readable = "readable.pdf"
+            members.append(archiving.Member(readable, "readable", "application/pdf", render_pdf(invoice)))
         seal = {"type": seals.CADES_DETACHED, "document": doc_name, "signature": doc_name + ".p7s",
-                "readable": "readable.pdf"}
-    members.append(archiving.Member("flux1.xml", "flux1", "application/xml", flux1.extract(invoice)))
+                "readable": readable}
+    if with_flux1:
+        members.append(archiving.Member("flux1.xml", "flux1", "application/xml", flux1.extract(invoice)))
     now = deps.clock()
     until = archiving.retain_until(now)
     container, _ = archiving.build_container(members, {
@@ -302,10 +311,7 @@ def deliver(event: dict[str, Any], deps: TransmissionDeps | None = None) -> dict
                        attempt=Attempt(n, now, "internal", deps.settings.platform_id, duration_ms=elapsed()),
                        fields={"counterpart": {"platform": deps.settings.platform_id, "delivery": "internal"},
                                "peer_record": {"accountId": got["accountId"], "invoiceId": got["invoiceId"]}})
-        from einvoice.lifecycle import actions
-
-        actions.announce(deps, got["accountId"], got["invoiceId"])
-        actions.sync_from_counterpart(deps, deps.repository.get(account_id, invoice_id, with_invoice=False))
+        # the reception (its own workflow) records 202/203 or 213 on both records (reception.answer)
         return {"outcome": "delivered"}
     platform_id = route.get("platformId") or ""
     try:
