@@ -61,7 +61,7 @@ from constructs import Construct
 from einvoice import resources
 from einvoice.api.gateway import GATEWAY_RESPONSES, body_template
 from einvoice.resources import ARCHIVE_RETENTION_YEARS, BUCKETS, EVENT_BUS, EVENT_RULES, QUEUES, TABLES
-from einvoice.routes import FUNCTIONS, STATE_MACHINES
+from einvoice.routes import AREA_OF, FUNCTIONS, STATE_MACHINES
 from einvoice.routing import Function
 from einvoice.settings import ENV
 from infra import layers as layer_spec
@@ -312,13 +312,20 @@ class EInvoiceStack(cdk.Stack):
             enforce_ssl=True,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
         )
+        # One log group per area, shared by its functions: Lambda names each stream
+        # YYYY/MM/DD/<function>[<version>]<environment> in a custom group, so every line still names its
+        # function; one group per function was 66 resources of CloudFormation's 500 (decision log).
+        area_logs: dict[str, logs.LogGroup] = {}
         for fn in FUNCTIONS:
-            log_group = logs.LogGroup(
-                self,
-                f"{_pascal(fn.name)}Logs",
-                retention=logs.RetentionDays.THREE_MONTHS,
-                removal_policy=cdk.RemovalPolicy.DESTROY,
-            )
+            area = AREA_OF[fn.name]
+            if area not in area_logs:
+                area_logs[area] = logs.LogGroup(
+                    self,
+                    f"{_pascal(area)}FunctionLogs",
+                    retention=logs.RetentionDays.THREE_MONTHS,
+                    removal_policy=cdk.RemovalPolicy.DESTROY,
+                )
+            log_group = area_logs[area]
             role = iam.Role(
                 self,
                 f"{_pascal(fn.name)}Role",
@@ -335,7 +342,7 @@ class EInvoiceStack(cdk.Stack):
                 iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
             )
             self._ack(role, "Resource::*", "X-Ray and Textract actions have no resource-level permissions.")
-            self._ack(role, f"Resource::<{self._lid(log_group)}.Arn>:*", "Log streams of the function's own log group.")
+            self._ack(role, f"Resource::<{self._lid(log_group)}.Arn>:*", "Log streams of its area's log group (stream names carry the function name).")
             is_async = fn.s3_trigger is not None
             function = lambda_.Function(
                 self,

@@ -1,6 +1,6 @@
 """Two tenants of the local platform over HTTP: tenant A's company sells to tenant B's company, enrolled on
 this platform through the API (its directory line names 0238:PA-THIS). The seller issues, the buyer
-receives (202), disputes (207), approves (205), pays (211: SEPA pain.001 valid against its XSD), the seller
+receives (202 Reçue, 203 Mise à disposition), disputes (207), approves (205), pays (211: SEPA pain.001 valid against its XSD), the seller
 records 212; both timelines are identical; a second invoice refused (210); the PPF outbox holds exactly
 the mandatory statuses; tenant B's webhook sink received every event, signature verified."""
 
@@ -113,12 +113,11 @@ def test_seller_and_buyer_on_this_platform_share_one_lifecycle(platform):
 
     sent = draft(platform, a, seller, "F2026-0101")
     assert call(platform, "POST", f"/v1/invoices/{sent}/issue", a)[0] == 202
-    # B receives it (202 Reçue). TODO(reception): 203 Mise à disposition comes with the reception flow of the
-    # `reception` branch; until it is merged the received invoice stops at 202, asserted below.
+    # B receives it through this platform's reception: 202 Reçue, 203 Mise à disposition (purchase invoices)
     received = until(lambda: next((i["id"] for i in call(platform, "GET", f"/v1/invoices?companyId={buyer}"
                                                           "&direction=received", b)[1]["items"]), None), "reception")
     view = call(platform, "GET", f"/v1/invoices/{received}", b)[1]
-    assert codes(view)[:1] == ["202"] and view["number"] == "F2026-0101"
+    assert codes(view) == ["202", "203"] and view["number"] == "F2026-0101"
 
     status, body = call(platform, "POST", f"/v1/invoices/{received}/status", b,
                         {"code": 207, "reason": "TX_TVA_ERR", "comment": "Taux de 10 % attendu"})
@@ -137,7 +136,7 @@ def test_seller_and_buyer_on_this_platform_share_one_lifecycle(platform):
 
     seller_view = call(platform, "GET", f"/v1/invoices/{sent}", a)[1]
     buyer_view = call(platform, "GET", f"/v1/invoices/{received}", b)[1]
-    assert codes(buyer_view) == ["202", "207", "205", "211", "212"]
+    assert codes(buyer_view) == ["202", "203", "207", "205", "211", "212"]
     assert codes(seller_view) == ["200", "201", *codes(buyer_view)]
     assert seller_view["statusHistory"][2:] == buyer_view["statusHistory"]  # the same events, both sides
 
@@ -165,10 +164,10 @@ def test_seller_and_buyer_on_this_platform_share_one_lifecycle(platform):
         got = call(platform, "GET", "/_local/webhooks?format=json")[1]["received"]
         ok = [(e["eventType"], (e["body"] or {}).get("data", {}).get("status", {}).get("code")) for e in got
               if e["verified"]]
-        return ok if len(ok) >= 10 else None  # 7 status changes, 2 receptions, 1 payment
+        return ok if len(ok) >= 12 else None  # 9 status changes, 2 receptions, 1 payment
 
     events = sorted(until(delivered, "the webhook deliveries", 60), key=str)
-    changed = [("invoice.status_changed", c) for c in ("202", "202", "205", "207", "210", "211", "212")]
+    changed = [("invoice.status_changed", c) for c in ("202", "202", "203", "203", "205", "207", "210", "211", "212")]
     assert events == sorted([("invoice.received", "202")] * 2 + changed + [("payment.created", None)], key=str)
 
 
@@ -198,10 +197,13 @@ def test_the_readme_lifecycle_block_runs_as_written(tmp_path_factory):
         a, b = "einvoice-demo-key-partner-a-0001", "einvoice-demo-key-partner-b-0002"
         seller_view = call(platform, "GET", f"/v1/invoices/{sent}", a)[1]
         buyer_view = call(platform, "GET", f"/v1/invoices/{received}", b)[1]
-        assert codes(seller_view) == ["200", "201", "202", "207", "205", "211", "212"]
+        assert codes(seller_view) == ["200", "201", "202", "203", "207", "205", "211", "212"]
         assert seller_view["statusHistory"][2:] == buyer_view["statusHistory"]
         assert call(platform, "GET", f"/v1/payments/{payment}", b)[0] == 200
         assert b"pain.001.001.09" in (work / "virement.xml").read_bytes()
-        got = until(lambda: (lambda r: r if len(r) >= 6 else None)(
+        got = until(lambda: (lambda r: r if len(r) >= 7 else None)(
             call(platform, "GET", "/_local/webhooks?format=json")[1]["received"]), "the webhooks", 60)
-        assert len(got) == 6 and all(e["verified"] for e in got)  # 202 (and invoice.received), 207, 205, 211, 212
+        time.sleep(2)  # nothing more arrives
+        got = call(platform, "GET", "/_local/webhooks?format=json")[1]["received"]
+        # invoice.received (202), then a status change each: 202, 203, 207, 205, 211, 212
+        assert len(got) == 7 and all(e["verified"] for e in got)

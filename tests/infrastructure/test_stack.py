@@ -162,6 +162,31 @@ def test_template_fits_cloudformation_with_room_to_grow(synthesized):
     assert size < 800_000, f"{size} bytes: split the stack (nested stacks per area) before it reaches 1 MB"
 
 
+def test_stack_stays_under_cloudformations_resource_limit_with_room(synthesized):
+    """CloudFormation refuses more than 500 resources in a stack (CDK fails synthesis); keep 20 spare so
+    the area that crosses the line is told to move to nested stacks before it breaks a deploy."""
+    res = synthesized["template"]["Resources"]
+    assert len(res) < 480, f"{len(res)} resources: split the stack (nested stacks per area)"
+
+
+def test_functions_log_to_their_areas_group(synthesized):
+    """One log group per area (Lambda names each stream after its function in a shared custom group)."""
+    from einvoice.routes import AREA_OF
+
+    res = synthesized["template"]["Resources"]
+    groups = _resources(res, "AWS::Logs::LogGroup")
+    by_area: dict[str, set[str]] = {}
+    for logical, fn in _resources(res, "AWS::Lambda::Function").items():
+        props = fn["Properties"]
+        if props.get("Handler") != "handler.lambda_handler":
+            continue  # CDK's own helper functions
+        (name,) = [n for n in AREA_OF if logical.startswith("".join(p.title() for p in n.split("_")) + "Function")]
+        group = props["LoggingConfig"]["LogGroup"]["Ref"]
+        assert group in groups and groups[group]["Properties"]["RetentionInDays"] == 90, logical
+        by_area.setdefault(AREA_OF[name], set()).add(group)
+    assert all(len(g) == 1 for g in by_area.values()) and len({g for v in by_area.values() for g in v}) == len(by_area)
+
+
 def test_cfn_lint_has_no_errors(synthesized):
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "cfn-lint"), "--format", "parseable", synthesized["template_path"]],

@@ -32,7 +32,7 @@ def test_dispute_approval_payment_and_collection_keep_both_timelines_identical(p
     buyer = buyer_resp.json["id"]
     sent = _draft(platform, a, seller, _body(INTERNAL_BUYER))
     platform.api.post(f"/v1/invoices/{sent}/issue", headers={"x-api-key": a})
-    _until(platform, a, sent, "202")  # the buyer side's 202 mirrored after 201
+    _until(platform, a, sent, "203")  # the buyer side's 202 and 203 (reception) mirrored after 201
     received = wait_for(lambda: _received(platform, b), 30, "the received invoice")
 
     # refusals name their rule and change nothing
@@ -69,8 +69,8 @@ def test_dispute_approval_payment_and_collection_keep_both_timelines_identical(p
     assert collected.status_code == 200, collected.json
 
     seller_view, buyer_view = _get(platform, a, sent), _get(platform, b, received)
-    assert [s["code"] for s in buyer_view["statusHistory"]] == ["202", "207", "205", "211", "212"]
-    assert [s["code"] for s in seller_view["statusHistory"]] == ["200", "201", "202", "207", "205", "211", "212"]
+    assert [s["code"] for s in buyer_view["statusHistory"]] == ["202", "203", "207", "205", "211", "212"]
+    assert [s["code"] for s in seller_view["statusHistory"]] == ["200", "201", "202", "203", "207", "205", "211", "212"]
     assert seller_view["statusHistory"][2:] == buyer_view["statusHistory"]
     assert "account-a" not in str(buyer_view) and "account-b" not in str(seller_view)
     # the PPF outbox holds the mandatory statuses only: here the transmission's 200

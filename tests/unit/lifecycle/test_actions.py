@@ -11,6 +11,7 @@ from einvoice.errors import ConflictError, InvalidInputError
 from einvoice.invoicing.records import StatusEvent
 from einvoice.lifecycle.actions import StatusAction, send_queued, set_status
 from einvoice.transmission.adapters import CompanyOptions
+from tests.unit.reception.reception_testing import make_reception_world
 from tests.unit.transmission.transmission_testing import (
     ACCOUNT,
     BUYER_ACCOUNT,
@@ -18,7 +19,6 @@ from tests.unit.transmission.transmission_testing import (
     PEER,
     THIS,
     line,
-    make_world,
 )
 
 
@@ -29,7 +29,7 @@ def seal_dir(tmp_path_factory):
 
 @pytest.fixture
 def world(seal_dir):
-    return make_world(seal_dir, schedule="60,300")
+    return make_reception_world(seal_dir, schedule="60,300")
 
 
 def _internal(world):
@@ -38,6 +38,7 @@ def _internal(world):
     world.companies.add(BUYER_ACCOUNT, CompanyOptions("co_buyer", BUYER_SIREN, "Acheteur", False, True, False, True))
     out = world.issue()
     world.run_started()
+    world.run_receptions()  # the buyer side: the reception's workflow (202, 203)
     (received,), _ = world.repo.list(BUYER_ACCOUNT, direction="received")
     return out["id"], received.id
 
@@ -62,12 +63,12 @@ def test_both_timelines_hold_the_same_events_through_dispute_approval_payment_an
     after = _set(world, ACCOUNT, sent, 212, amount=Decimal("1200.00"))
 
     buyer, seller = _timeline(world, BUYER_ACCOUNT, received), _timeline(world, ACCOUNT, sent)
-    assert [s.code for s in buyer] == ["202", "207", "205", "211", "212"]
-    assert [s.code for s in seller] == ["200", "201", "202", "207", "205", "211", "212"]
+    assert [s.code for s in buyer] == ["202", "203", "207", "205", "211", "212"]
+    assert [s.code for s in seller] == ["200", "201", "202", "203", "207", "205", "211", "212"]
     assert seller[2:] == buyer  # same events: code, time, id, actor, reason, amounts
-    dispute = buyer[1]
+    dispute = buyer[2]
     assert (dispute.reason, dispute.actor, dispute.comment, dispute.id) == (
-        "TX_TVA_ERR", "buyer", "Taux de 10 % attendu", "207-2")
+        "TX_TVA_ERR", "buyer", "Taux de 10 % attendu", "207-3")
     collected = after.status_history[-1]
     assert collected.actor == "seller" and collected.amount == "1200.00"
     # no VAT on receipt (BT-8 = 3): the amount is spread over the invoice's VAT breakdown (BR-FR-CDV-14)
@@ -85,7 +86,7 @@ def test_a_refusal_is_terminal_and_queued_for_the_ppf(world):
     sent, received = _internal(world)
     _set(world, BUYER_ACCOUNT, received, 210, reason="DOUBLON")
     assert [i.status for i in world.deps.flux6.items] == [200, 210]
-    assert world.repo.get(BUYER_ACCOUNT, received).flux6["210-2"]["status"] == "queued"
+    assert world.repo.get(BUYER_ACCOUNT, received).flux6["210-3"]["status"] == "queued"
     with pytest.raises(ConflictError) as err:
         _set(world, BUYER_ACCOUNT, received, 205)
     assert err.value.details[0].rule == "LC-TERMINAL"
@@ -102,6 +103,7 @@ def test_212_with_vat_on_receipt_needs_its_rates_and_goes_to_the_ppf(world):
     world.companies.add(BUYER_ACCOUNT, CompanyOptions("co_buyer", BUYER_SIREN, "Acheteur", False, True, False))
     sent = world.issue(body)["id"]
     world.run_started()
+    world.run_receptions()  # the buyer side: the reception's workflow (202, 203)
     with pytest.raises(InvalidInputError) as err:
         _set(world, ACCOUNT, sent, 212, amount=Decimal("1200.00"))
     assert {d.rule for d in err.value.details} == {"LC-212-RATES"}
@@ -135,20 +137,20 @@ def test_a_concurrent_change_is_a_409_and_the_ppf_copy_is_withdrawn(world):
     from einvoice.invoicing.records import RecordUpdate
 
     world.repo.apply(BUYER_ACCOUNT, received, RecordUpdate(status=StatusEvent("204", "2026-12-02T09:00:00.000Z", THIS,
-                                                                              id="204-2")))
+                                                                              id="204-3")))
     with pytest.raises(ConflictError) as err:
         set_status(BUYER_ACCOUNT, received, StatusAction(210, reason="DOUBLON"), deps=world.deps, record=record)
     assert err.value.details[0].rule == "LC-CONCURRENT"
     assert [i.status for i in world.deps.flux6.items] == [200]
-    assert [s.code for s in _timeline(world, BUYER_ACCOUNT, received)] == ["202", "204"]
+    assert [s.code for s in _timeline(world, BUYER_ACCOUNT, received)] == ["202", "203", "204"]
 
 
 def test_the_same_event_id_is_recorded_once(world):
     sent, received = _internal(world)
     for _ in range(2):
         set_status(BUYER_ACCOUNT, received, StatusAction(205), deps=world.deps, event_id="205-pay1")
-    assert [s.code for s in _timeline(world, BUYER_ACCOUNT, received)] == ["202", "205"]
-    assert [s.code for s in _timeline(world, ACCOUNT, sent)] == ["200", "201", "202", "205"]
+    assert [s.code for s in _timeline(world, BUYER_ACCOUNT, received)] == ["202", "203", "205"]
+    assert [s.code for s in _timeline(world, ACCOUNT, sent)] == ["200", "201", "202", "203", "205"]
 
 
 def test_a_status_for_an_invoice_of_another_platform_goes_through_the_flow_api_with_retries(world):
@@ -157,6 +159,7 @@ def test_a_status_for_an_invoice_of_another_platform_goes_through_the_flow_api_w
     world.directory.add(line(PEER))
     sent = world.issue()["id"]
     world.run_started()
+    world.run_receptions()  # the buyer side: the reception's workflow (202, 203)
     world.deps.flow_client.received.clear()
     world.deps.flow_client.script[PEER] = ["down", "ok"]
     _set(world, ACCOUNT, sent, 212, amount=Decimal("1200.00"))
@@ -179,6 +182,7 @@ def test_a_peer_down_for_good_ends_in_a_failed_attempt(world):
     world.directory.add(line(PEER))
     sent = world.issue()["id"]
     world.run_started()
+    world.run_receptions()  # the buyer side: the reception's workflow (202, 203)
     world.deps.flow_client.default = "down"
     _set(world, ACCOUNT, sent, 220)
     queue = world.deps.status_queue.messages
@@ -196,6 +200,7 @@ def test_the_cdar_sent_to_a_peer_is_the_one_validated(world):
     world.directory.add(line(PEER))
     sent = world.issue()["id"]
     world.run_started()
+    world.run_receptions()  # the buyer side: the reception's workflow (202, 203)
     record = _set(world, ACCOUNT, sent, 212, amount=Decimal("1200.00"))
     message = cdar_xml.parse(_cdar_for(world.deps, record, record.status_history[-1]))
     assert message.status == 212 and message.document.invoice_id == "F2026-0001"
@@ -206,6 +211,29 @@ def test_the_transmissions_200_and_213_are_queued_for_the_ppf(world):
     world.directory.add(line(PEER))
     sent = world.issue()["id"]
     world.run_started()
+    world.run_receptions()  # the buyer side: the reception's workflow (202, 203)
     (item,) = world.deps.flux6.items
     assert item.status == 200 and b"einvoicingF2" in item.xml
     assert world.repo.get(ACCOUNT, sent).flux6["200"]["status"] == "queued"
+
+
+def test_a_buyer_action_before_the_reception_answered_keeps_both_timelines_in_the_same_order(world):
+    """The buyer acts on its 203 while the reception's Answer (202/203 onto the issuer's record) has not run."""
+    import copy
+
+    from einvoice.reception import service as reception
+
+    world.directory.add(line(THIS))
+    world.companies.add(BUYER_ACCOUNT, CompanyOptions("co_buyer", BUYER_SIREN, "Acheteur", False, True, False, True))
+    sent = world.issue()["id"]
+    world.run_started()
+    envelope = copy.deepcopy(world.receptions.started.pop(0)["payload"])
+    received = reception.receive({**envelope, "step": "receive"}, world.rdeps)
+    (target,) = received["invoices"]
+    assert [s.code for s in _timeline(world, ACCOUNT, sent)] == ["200", "201"]  # Answer still to come
+    _set(world, BUYER_ACCOUNT, target["invoiceId"], 207, reason="TX_TVA_ERR")
+    answered = reception.answer({"step": "answer", "receptionId": envelope["receptionId"],
+                                 "source": envelope["source"], "received": received}, world.rdeps)
+    assert answered == {"answered": 0}  # 202 and 203 were already there, in order
+    buyer, seller = _timeline(world, BUYER_ACCOUNT, target["invoiceId"]), _timeline(world, ACCOUNT, sent)
+    assert [s.code for s in seller] == ["200", "201", "202", "203", "207"] and seller[2:] == buyer

@@ -14,13 +14,13 @@ from einvoice.payments.memory import MemoryPaymentRepository
 from einvoice.payments.models import PaymentCreate
 from einvoice.tenancy import Tenant
 from einvoice.transmission.adapters import CompanyOptions
+from tests.unit.reception.reception_testing import make_reception_world
 from tests.unit.transmission.transmission_testing import (
     ACCOUNT,
     BUYER_ACCOUNT,
     BUYER_SIREN,
     THIS,
     line,
-    make_world,
 )
 
 BUYER = Tenant(partner_id="p", account_id=BUYER_ACCOUNT, api_key_id="k")
@@ -34,7 +34,7 @@ def seal_dir(tmp_path_factory):
 
 @pytest.fixture
 def world(seal_dir):
-    w = make_world(seal_dir)
+    w = make_reception_world(seal_dir)
     w.directory.add(line(THIS))
     w.companies.add(BUYER_ACCOUNT, CompanyOptions("co_buyer", BUYER_SIREN, "Acheteur", False, True, False, True))
     w.payments = MemoryPaymentRepository()
@@ -48,6 +48,7 @@ def _received(world, number="F2026-0001"):
     body["number"] = body["paymentInstructions"]["remittanceInformation"] = number
     sent = world.issue(body)["id"]
     world.run_started()
+    world.run_receptions()  # the buyer side: the reception's workflow (202, 203)
     received = next(r for r in world.repo.list(BUYER_ACCOUNT, direction="received")[0] if r.number == number)
     return sent, received.id
 
@@ -104,7 +105,7 @@ def test_one_422_lists_every_invoice_that_cannot_be_paid(world):
     rules = {(d.field, d.rule) for d in err.value.details}
     assert rules == {("invoiceIds[1]", "PAY-STATUS"), ("invoiceIds[2]", "PAY-NOT-FOUND")}
     assert not world.payments.items
-    assert [s.code for s in world.repo.get(BUYER_ACCOUNT, approved).status_history] == ["202", "205"]
+    assert [s.code for s in world.repo.get(BUYER_ACCOUNT, approved).status_history] == ["202", "203", "205"]
 
 
 def test_the_company_needs_the_purchase_payment_option(world):

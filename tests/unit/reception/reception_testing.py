@@ -80,15 +80,15 @@ class ReceptionWorld(World):
         return [self.repo.get(account, r.id) for r in rows]
 
 
-def make_reception_world(seal_dir: str) -> ReceptionWorld:
-    base = make_world(seal_dir)
+def make_reception_world(seal_dir: str, **kw: Any) -> ReceptionWorld:
+    base = make_world(seal_dir, **kw)
     d = base.deps
     receptions = memory.MemoryWorkflow()
     flows = MemoryFlowStore()
     rdeps = ReceptionDeps(repository=d.repository, companies=d.companies, directory=d.directory, registry=d.registry,
                           flow_client=d.flow_client, ppf=d.ppf, events=d.events, workflow=d.workflow,
                           queue=d.queue, archive=d.archive, staging=d.staging, settings=d.settings, clock=d.clock,
-                          seal_state_dir=seal_dir, flows=flows, reception_workflow=receptions)
+                          flux6=d.flux6, status_queue=d.status_queue, flows=flows, reception_workflow=receptions)
     rdeps.sealer = d.sealer
     d.reception = InternalReception(d.repository, d.companies, THIS, d.clock,
                                     start=lambda envelope: reception.start_reception(envelope, rdeps))

@@ -29,12 +29,16 @@ AREAS: tuple[str, ...] = (
 )
 
 
+AREA_OF: dict[str, str] = {}  # function name -> the area declaring it (one log group per area)
+
+
 def _load() -> tuple[tuple[Function, ...], tuple[StateMachine, ...]]:
     functions: list[Function] = []
     machines: list[StateMachine] = []
     for area in AREAS:
         module = importlib.import_module(f"einvoice.{area}.routes")
         functions.extend(module.FUNCTIONS)
+        AREA_OF.update({f.name: area for f in module.FUNCTIONS})
         machines.extend(getattr(module, "STATE_MACHINES", ()))
     names = [f.name for f in functions]
     dupes = {n for n in names if names.count(n) > 1}
@@ -54,4 +58,4 @@ def routes() -> list[tuple[Route, Function]]:
     return [(r, f) for f in FUNCTIONS for r in f.routes]
 
 
-__all__ = ["FUNCTIONS", "STATE_MACHINES", "Function", "Route", "StateMachine", "routes"]
+__all__ = ["AREA_OF", "FUNCTIONS", "STATE_MACHINES", "Function", "Route", "StateMachine", "routes"]

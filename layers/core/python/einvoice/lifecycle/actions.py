@@ -183,6 +183,16 @@ def mirror(deps: Any, record: Any, event: StatusEvent) -> bool:
     link = record.peer_record or {}
     if not link.get("accountId") or not link.get("invoiceId"):
         return False
+    if record.direction == RECEIVED_DIRECTION:
+        # the buyer's whole timeline is the issuer's from 202 on: the reception's 202/203 reach the issuer by
+        # the reception's Answer step, which may still be on its way; copy what the issuer lacks first, in
+        # order, so both timelines hold the same events in the same order (Answer then adds nothing)
+        other = deps.repository.get(link["accountId"], link["invoiceId"], with_invoice=False)
+        have = {s.key for s in other.status_history} if other is not None else set()
+        for earlier in record.status_history:
+            if earlier.key != event.key and earlier.key not in have and deps.repository.apply(
+                    link["accountId"], link["invoiceId"], RecordUpdate(status=earlier, now=event.at)) and other:
+                _publish(deps, other, earlier)
     added = deps.repository.apply(link["accountId"], link["invoiceId"], RecordUpdate(status=event, now=event.at))
     if added:
         other = deps.repository.get(link["accountId"], link["invoiceId"], with_invoice=False)

@@ -56,10 +56,9 @@ class IssuerNotReadyError(TransientError):
 
 @dataclass
 class ReceptionDeps(TransmissionDeps):
-    """The transmission's collaborators plus the flow records, the reception workflow and the PPF queue."""
+    """The transmission's collaborators plus the flow records and the reception workflow (the PPF queue is the transmission's Flux 6 outbox)."""
 
     flows: Any = None
-    ppf_queue: Any = None  # lifecycle.ports.PpfQueue for the mandatory 213; None: not queued (seam)
     reception_workflow: Any = None
 
     def get_flows(self) -> Any:
@@ -273,7 +272,7 @@ def _receive_for(deps: ReceptionDeps, event: dict[str, Any], data: bytes, report
     stored_record, created = deps.repository.create(record)
     if created:
         deps.get_events().publish([status_event(stored_record, e) for e in events])
-        if rejection is not None and deps.ppf_queue is not None:
+        if rejection is not None:
             _queue_rejection(deps, stored_record, invoice, events[0])
     return _outcome(stored_record)
 
@@ -289,7 +288,7 @@ def _queue_rejection(deps: ReceptionDeps, record: InvoiceRecord, invoice: Any, e
     """The reception's 213 is mandatory for the PPF (fr-reform §5.1): its PPF copy goes to the queue."""
     issue(deps, invoice_ref(invoice), {"code": event.code, "at": event.at, "reason": event.reason,
                                        "message": event.message}, history=[], received_at=record.created_at,
-          account_id=record.account_id, invoice_id=record.id, ppf_queue=deps.ppf_queue)
+          account_id=record.account_id, invoice_id=record.id, ppf_queue=deps.get_flux6())
 
 
 # ---- Answer ----------------------------------------------------------------------------------------------
