@@ -31,58 +31,86 @@ from einvoice.ocr.layout import Box, Page, Row, Segment, union
 # ------------------------------------------------------------------------------ label dictionaries
 # (pattern on folded text, score). Longer/more specific labels score higher; the best label wins
 # a segment, so "Total HT" is never taken for "Total".
+_NO = r"(?:n[°ºo]\.?|no\.?|nr\.?|num\.?|numero|number|#)"
 LABELS: dict[str, list[tuple[str, float]]] = {
     "BT-1": [
-        (r"(?:num[eé]ro|n[°ºo]\.?|no\.?|nr\.?)\s*(?:de\s+)?(?:la\s+)?(?:facture|d'avoir|avoir|note de credit)", 1.0),
-        (r"(?:facture|avoir|invoice|credit note|bill|rechnung|factuur)\s*(?:n[°ºo]\.?|no\.?|nr\.?|number|num[eé]ro|#|id)", 1.0),
-        (r"invoice\s*(?:number|no\.?|#)", 1.0), (r"rechnungs-?\s?(?:nr|nummer)\.?", 1.0), (r"factuurnummer", 1.0),
-        (r"ref(?:erence)?\.? (?:de la )?facture", 0.9), (r"^(?:n[°º]|no\.?|#)(?=\s|\d|$)", 0.7),
+        (rf"(?:{_NO}|reference|ref\.?)\s*(?:de\s+)?(?:la\s+|l')?(?:facture|d'avoir|avoir|note de credit|piece)", 1.0),
+        (rf"(?:facture|avoir|invoice|credit note|credit memo|bill|rechnung|factuur|piece)\s*{_NO}", 1.0),
+        (r"invoice\s*(?:number|no\.?|#|id|ref(?:erence)?)", 1.0), (r"rechnungs-?\s?(?:nr|nummer)\.?", 1.0),
+        (r"factuurnummer", 1.0), (r"ref(?:erence)?\.? (?:de la )?facture", 0.9),
+        (rf"^{_NO}(?=\s|\d|:|$)", 0.7), (r"^(?:reference|ref\.?)(?=\s*:|\s*$)", 0.6),
         (r"^(?:facture|invoice|avoir)(?=\s+[a-z0-9/_-]*\d)", 0.75),
     ],
     "BT-2": [
-        (r"date (?:d'|de l')?(?:emission|facturation|de (?:la )?facture)", 1.0), (r"invoice date", 1.0),
-        (r"date of (?:issue|invoice)", 1.0), (r"issue date|date issued|billing date", 1.0),
-        (r"rechnungsdatum|factuurdatum", 1.0), (r"fait le|emise? le", 0.9), (r"^date(?!\s*(?:d'|de\s)?(?:echeance|limite|livraison|d'execution|due|of delivery|de commande|commande))\b", 0.75),
+        (r"date (?:d'|de l')?(?:emission|facturation|de (?:la )?facture|facture)", 1.0), (r"invoice date|date of invoice", 1.0),
+        (r"date of (?:issue|invoice)", 1.0), (r"issue date|date issued|billing date|issued on|date d'edition", 1.0),
+        (r"rechnungsdatum|factuurdatum", 1.0), (r"fait le|emise? le|facture le|etablie? le", 0.9),
+        (r"^(?:date|le)(?!\s*(?:d'|de\s)?(?:echeance|limite|livraison|d'execution|due|of delivery|de commande|commande|"
+         r"de la prestation|de paiement|de reglement))\b", 0.75),
         (r"(?:facture|invoice|avoir)\s*(?:n[°ºo]\.?\s*)?\S*\s+(?:du|of|dated)(?=\s)", 0.85),
     ],
     "BT-9": [
-        (r"date (?:d'|de l')?echeance|echeance|date limite de (?:paiement|reglement)", 1.0),
-        (r"a (?:payer|regler) (?:avant le|avant|au plus tard le)", 1.0), (r"due date|date due|payment due(?: date)?", 1.0),
-        (r"payable (?:by|before|on)", 0.9), (r"faellig|fallig(?:keit)?|vervaldatum", 1.0),
+        (r"date (?:d'|de l')?echeance|echeance(?: de paiement)?|date limite de (?:paiement|reglement)", 1.0),
+        (r"a ?(?:payer|regler) (?:avant le|avant|au plus tard le|le)|payable (?:le|avant le|au plus tard le)", 1.0),
+        (r"due date|date due|payment due(?: date| by| on)?|due by|due on|pay by|payable by|to be paid by", 1.0),
+        (r"payable (?:before|on)", 0.9), (r"^due\b(?!\s*(?:on receipt|upon))", 0.8), (r"faellig|fallig(?:keit)?|vervaldatum", 1.0),
     ],
     "BT-109": [
-        (r"total (?:net )?h\.?t\.?(?![a-z])|montant (?:total )?h\.?t\.?(?![a-z])|total hors tax", 1.0),
-        (r"sous[- ]total|sub-?total|subtotaal", 0.9), (r"total (?:excl|excluding|before|net of|w/o|without)\.?\s*(?:vat|tax)", 1.0),
-        (r"(?:total )?net amount|net total|total net|exclusief btw|nettobetrag|summe netto", 0.9),
-        (r"^(?:base|montant) h\.?t\.?(?![a-z])", 0.85),
+        (r"(?:sous-?\s?)?total (?:net )?h\.?\s?t\.?(?![a-z])|montant (?:total |net )?h\.?\s?t\.?(?![a-z])|"
+         r"total hors tax|total net ht|total net hors tax", 1.0),
+        (r"sous[- ]?total|sub-?\s?total|subtotaal", 0.9),
+        (r"total (?:excl|excluding|before|net of|w/o|without|ex)\.?\s*(?:vat|tax|tva)", 1.0),
+        (r"(?:total )?net amount|net total|total net|exclusief btw|nettobetrag|summe netto|taxable amount", 0.9),
+        (r"^(?:base|montant|total) h\.?\s?t\.?(?![a-z])|^base (?:imposable|ht)", 0.85),
     ],
     "BT-110": [
-        (r"total (?:de la )?tva|montant (?:total )?(?:de la )?tva|total (?:vat|tax)|tax total|vat total|total taxes", 1.0),
-        (r"^(?:tva|vat|tax|btw|mwst|ust)\b(?!.*\d\s?%)", 0.75), (r"^taxes\b", 0.7),
+        (r"(?:total|montant) (?:de la |des |total (?:de la |des )?)?(?:t\.?v\.?a\.?|taxes?)(?![a-z])|total (?:vat|tax)|"
+         r"tax total|vat total|total taxes|vat amount|tax amount|sales tax", 1.0),
+        (r"^(?:t\.?v\.?a\.?|vat|tax|btw|mwst|ust)(?![a-z])(?!.*\d\s?%)", 0.75),
+        (r"^(?:t\.?v\.?a\.?|vat|tax)(?![a-z])", 0.6), (r"^taxes\b", 0.7),
     ],
     "BT-112": [
-        (r"total t\.?t\.?c\.?|montant t\.?t\.?c\.?|total toutes taxes|total (?:incl|including|with)\.?\s*(?:vat|tax)", 1.0),
-        (r"grand total|invoice total|total amount|total for this invoice|gesamtbetrag|totaal|total facture", 0.9),
-        (r"^total\b(?!\s*(?:h\.?t|ht|tva|vat|tax|des lignes|lines|net|excl|hors|du|de la))", 0.7),
+        (r"(?:total|montant) (?:total )?(?:net )?t\.?\s?t\.?\s?c\.?|total toutes taxes|montant toutes taxes|"
+         r"total (?:incl|including|with|inc)\.?\s*(?:vat|tax|tva)|total tva comprise", 1.0),
+        (r"grand total|invoice total|total amount|total for this invoice|gesamtbetrag|totaal|total facture|gross total|"
+         r"total general|total de la facture|montant total", 0.9),
+        (r"^total\b(?!\s*(?:h\.?t|ht|tva|t\.v\.a|vat|tax|des lignes|lines|net|excl|hors|du|de la|a reporter|reporte))", 0.7),
     ],
     "BT-115": [
-        (r"net a payer|reste a payer|montant a (?:payer|regler)|somme a payer|solde a payer|total a payer", 1.0),
-        (r"amount due|balance due|total due|amount payable|total amount due|zu zahlen|te betalen", 1.0),
+        (r"net a payer|reste a payer|montant a (?:payer|regler)|somme a payer|solde a payer|total a (?:payer|regler)|"
+         r"solde du|reste du|a regler|net a regler", 1.0),
+        (r"amount due|balance due|total due|amount payable|total amount due|balance to pay|please pay|zu zahlen|"
+         r"te betalen|amount to pay", 1.0),
         (r"montant du prelevement", 0.8),
     ],
     "BT-106": [(r"total des lignes|total lignes|sum of lines|line total", 1.0)],
-    "BT-25": [(r"facture (?:d'origine|initiale|precedente|rectifiee|annulee)|avoir sur (?:la )?facture|"
-               r"original invoice|(?:credit|refers) (?:note )?(?:for|to) invoice|ref(?:erence)? facture", 1.0)],
+    "BT-25": [(r"facture (?:d'origine|initiale|precedente|rectifiee|annulee|de reference)|avoir sur (?:la )?facture|"
+               r"original invoice|(?:credit|refers)(?: note)? (?:for|to|against) invoice|ref(?:erence)?\.? facture "
+               r"(?:initiale|d'origine)|annule et remplace (?:la )?facture|credit for invoice|refers to invoice", 1.0)],
     "BT-27": [
         (r"^(?:vendeur|fournisseur|emetteur|prestataire|seller|supplier|vendor|sold by|from)\b\s*:?", 1.0),
         (r"titulaire du compte|account holder|beneficiaire", 0.8),
     ],
     "BT-44": [
-        (r"^(?:client|acheteur|destinataire|buyer|customer|bill to|billed to|invoice to|sold to|factur[eé] a)\b\s*:?", 1.0),
+        (r"^(?:client|acheteur|destinataire|buyer|customer|bill to|billed to|invoice to|sold to|factur[eé] a|"
+         r"facturer a|adresse a)\b\s*:?", 1.0),
         (r"^(?:adresse de facturation|billing address)\b", 0.9),
     ],
-    "SIREN": [(r"\bsiren\b|\brcs\b|\brc\b|registre du commerce|immatricul", 1.0), (r"\bsiret\b", 1.0)],
-    "VAT": [(r"(?:n[°º]|numero|num\.?)?\s*(?:de\s+)?tva(?: intra(?:communautaire)?)?|vat(?: (?:number|no|reg))?|ust-?id|btw", 1.0)],
+    # labels whose value is not read here (deposits, running totals, other parties, identifiers): they
+    # win a segment like any label, so their amounts and dates are not taken for another field's
+    "OTHER": [
+        (r"(?:sous-?\s?)?total (?:ht )?a reporter|total ht reporte|^report(?:e| page precedente)?\b|carried forward|"
+         r"brought forward|balance [bc]/f|carried over", 1.0),
+        (r"acompte|deja regle|reglement recu|deposit|paid to date|payment received|advance payment|avance", 1.0),
+        (r"date (?:de )?(?:livraison|commande|la prestation|d'execution)|livre le|delivery date|date of supply|"
+         r"shipped|periode|service period|order date", 1.0),
+        (r"(?:code|n[°º]|numero|compte|ref(?:erence)?\.?) client|customer (?:id|no|number|code)|account no|your ref|"
+         r"votre (?:reference|commande)|commande|bon de (?:commande|livraison)|purchase order|po number|order ref", 1.0),
+        (r"adresse de livraison|livrer a|lieu d'intervention|ship to|deliver to|site address", 1.0),
+    ],
+    "SIREN": [(r"\bsiren\b|\brcs\b|\brc\b|r\.c\.s\.?|registre du commerce|immatricul", 1.0), (r"\bsiret\b", 1.0)],
+    "VAT": [(r"(?:n[°º]|numero|num\.?|identifiant|id\.?)\s*(?:de\s+)?tva|tva intra(?:communautaire|com)?|"
+             r"vat (?:number|no|reg|id)|intra-eu vat|ust-?id|btw-?nr", 1.0)],
 }
 _COMPILED = {k: [(re.compile(p), s) for p, s in v] for k, v in LABELS.items()}
 _ANY_LABEL = re.compile("|".join(f"(?:{p})" for v in LABELS.values() for p, _ in v))
@@ -129,6 +157,7 @@ class Extraction:
     lines: list[dict[str, Any]] = field(default_factory=list)
     text: str = ""
     english: bool = False
+    mdy: bool = False  # numeric dates are month-first (03/25/2026): from the document's own dates, else USD
 
     def add(self, bt: str, cand: Candidate) -> None:
         self.fields.setdefault(bt, []).append(cand)
@@ -182,18 +211,34 @@ def _name_value(text: str) -> Any:
 
 # ------------------------------------------------------------------------------ label/value pairing
 def _label_hits(seg: Segment) -> list[tuple[str, float, int]]:
-    """(field, score, end of the label in the segment text) for the best label of each field."""
+    """The label a segment starts with: (field, score, end of the label in the folded text).
+
+    Per field the best pattern wins (score, then length); across fields the *longest* match wins
+    ("Total TVA" over "Total", "N° TVA intracom." over "N°", "Sous-total à reporter" over
+    "Sous-total"), so a specific wording is never taken for a generic one. A number and a date may
+    share a segment ("Facture n° 12 du 03/02/2026"); a credited-invoice label excludes both.
+    """
     folded = n.fold(seg.text)
-    hits = []
+    found = []
     for bt, patterns in _COMPILED.items():
+        window = 3 + (len(folded) // 3 if bt in ("BT-1", "BT-2", "BT-25") else 0) + (10 if bt == "OTHER" else 0)
         best = None
         for rx, score in patterns:
             m = rx.search(folded)
-            if m and (best is None or score > best[1] or (score == best[1] and m.end() - m.start() > best[3])):
-                best = (bt, score, m.end(), m.end() - m.start(), m.start())
-        if best and best[4] <= 3 + (len(folded) // 3 if bt in ("BT-1", "BT-2") else 0):
-            hits.append((best[0], best[1], best[2]))
-    return hits
+            if m and m.start() <= window:
+                cand = (score, m.end() - m.start(), m.end())
+                if best is None or cand[:2] > best[:2]:
+                    best = cand
+        if best:
+            found.append((bt, *best))
+    if not found:
+        return []
+    if any(f[0] == "BT-25" for f in found):
+        found = [f for f in found if f[0] not in ("BT-1", "BT-2")]
+    found.sort(key=lambda f: (-f[2], -f[1]))
+    winner = found[0]
+    keep = [winner] + [f for f in found[1:] if {f[0], winner[0]} == {"BT-1", "BT-2"}]
+    return [(bt, score, end) for bt, score, _, end in keep]
 
 
 def _words_box(seg: Segment, start_char: int) -> tuple[Box, float]:
@@ -234,9 +279,47 @@ PARSERS: dict[str, str] = {"BT-25": "number", "BT-26": "date", "BT-1": "number",
                            "BT-44": "name"}
 
 
-def _pair_labels(page: Page, ex: Extraction) -> None:
-    parse = {"number": _number_value, "date": _date_parser(ex.english), "amount": _amount_value, "name": _name_value}
+def _parsers(ex: Extraction) -> dict[str, Callable[[str], Any]]:
+    return {"number": _number_value, "date": _date_parser(ex.mdy), "amount": _amount_value, "name": _name_value}
+
+
+def _label_rows(page: Page, ex: Extraction) -> set[int]:
+    """A row of labels with their values in the row below, column by column ("N° | Date | Échéance"
+    over "F-12 | 03/02/2026 | 05/03/2026", "Total HT | TVA | Total TTC" over three amounts). Returns
+    the rows handled."""
+    parse = _parsers(ex)
+    done: set[int] = set()
     for row in page.rows:
+        labelled = [(seg, hits) for seg in row.segments if (hits := _label_hits(seg))]
+        if len(labelled) < 2 or len(labelled) < len(row.segments) - 1 or row.index + 1 >= len(page.rows):
+            continue
+        if any(a[2] for a in n.amounts_in(row.text)) or n.dates_in(row.text):
+            continue  # the values are beside their labels
+        below = page.rows[row.index + 1]
+        if below.box[1] - row.box[3] > 3 * (row.box[3] - row.box[1]):
+            continue
+        done.add(row.index)
+        for seg, hits in labelled:
+            best, best_overlap = None, 0.0
+            for cand in below.segments:
+                overlap = min(seg.box[2], cand.box[2]) - max(seg.box[0], cand.box[0])
+                if overlap > best_overlap:
+                    best, best_overlap = cand, overlap
+            if best is None:
+                continue
+            for bt, score, _ in hits:
+                kind = PARSERS.get(bt)
+                value = parse[kind](best.text) if kind else None
+                if value is not None:
+                    ex.add(bt, Candidate(value, best.conf * score * 0.95, page.number, best.box, "column"))
+    return done
+
+
+def _pair_labels(page: Page, ex: Extraction, skip: set[int] = frozenset()) -> None:
+    parse = _parsers(ex)
+    for row in page.rows:
+        if row.index in skip:
+            continue
         header_row = _is_table_header(row) or (
             sum(1 for x in row.segments if _label_hits(x)) >= 2 and not any(a[2] for a in n.amounts_in(row.text))
             and bool(re.search(r"\b(?:base|taux|rate|montant|amount)\b", n.fold(row.text))))
@@ -244,14 +327,9 @@ def _pair_labels(page: Page, ex: Extraction) -> None:
             hits = _label_hits(seg)
             if not hits:
                 continue
-            # one segment labels one field: the best score wins (ties: the specific amount labels)
-            hits.sort(key=lambda h: -h[1])
-            best_score = hits[0][1]
             text = seg.text
             folded = n.fold(text)
             for bt, score, end in hits:
-                if score < best_score - 0.05 and bt not in ("BT-2",):
-                    continue
                 kind = PARSERS.get(bt)
                 if kind is None or (header_row and kind == "amount"):
                     continue
@@ -289,7 +367,7 @@ def _preceding_dates(pages: list[Page], ex: Extraction) -> None:
                 text = row.text
                 i = text.find(str(c.value))
                 if page.number == c.page and i >= 0:
-                    found = n.dates_in(text[i + len(str(c.value)):], prefer_mdy=ex.english)
+                    found = n.dates_in(text[i + len(str(c.value)):], prefer_mdy=ex.mdy)
                     if found:
                         ex.add("BT-26", Candidate(found[0][0], c.conf, page.number, c.box))
                         return
@@ -384,6 +462,23 @@ def _column_totals(page: Page, ex: Extraction) -> None:
                 break
 
 
+def _credit_signs(ex: Extraction) -> None:
+    """A credit note may print its amounts negative ("-1 234,56"); EN 16931 carries them positive."""
+    if not any(c.value == "381" for c in ex.fields.get("BT-3", [])):
+        return
+    for bt in ("BT-106", "BT-109", "BT-110", "BT-112", "BT-115"):
+        for c in ex.fields.get(bt, []):
+            c.value = abs(c.value)
+    for r in ex.vat_rows:
+        for k in ("base", "amount"):
+            if k in r:
+                r[k] = abs(r[k])
+    for ln in ex.lines:
+        ln["netAmount"] = abs(ln["netAmount"])
+        if "unitPrice" in ln:
+            ln["unitPrice"] = abs(ln["unitPrice"])
+
+
 def _title(page: Page, ex: Extraction) -> None:
     top = [r for r in page.rows if r.box[1] < 0.35]
     for row in top:
@@ -437,7 +532,8 @@ def _similar(a: str, b: str) -> float:
     fa, fb = n.fold(a).strip(), n.fold(b).strip()
     if not fa or not fb:
         return 0.0
-    if fa in fb or fb in fa:
+    short, long_ = sorted((fa, fb), key=len)
+    if short in long_ and len(short) >= 4 and len(short) >= 0.4 * len(long_):  # the name with or without its form
         return max(0.85, SequenceMatcher(None, fa, fb).ratio())
     return SequenceMatcher(None, fa, fb).ratio()
 
@@ -568,8 +664,13 @@ def extract(pages: list[Page], ctx: Context | None = None) -> Extraction:
     french = len(re.findall(r"\b(?:facture|montant|tva|total ht|ttc|date d'|echeance|le|de|du|des)\b", folded))
     english = len(re.findall(r"\b(?:invoice|amount|due|the|of|and|total|tax|date:)\b", folded))
     ex.english = english > french * 1.5
+    dmy_votes, mdy_votes = n.month_first_votes(ex.text)
+    if dmy_votes or mdy_votes:
+        ex.mdy = mdy_votes > dmy_votes
+    else:  # no date says: month-first only for US-dollar documents in English
+        ex.mdy = ex.english and n.currency_in(ex.text) == "USD"
     for page in pages:
-        _pair_labels(page, ex)
+        _pair_labels(page, ex, _label_rows(page, ex))
         _scan_patterns(page, ex, ctx)
         _vat_rows(page, ex)
         _column_totals(page, ex)
@@ -581,6 +682,7 @@ def extract(pages: list[Page], ctx: Context | None = None) -> Extraction:
                     c.conf *= 0.6
     _preceding_dates(pages, ex)
     _title(pages[0], ex)
+    _credit_signs(ex)
     _top_name(pages[0], ex, ctx)
     _currency(pages, ex)
     _company_name(pages, ex, ctx)

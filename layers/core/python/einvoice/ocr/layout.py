@@ -153,7 +153,7 @@ def build_lines(words: list[Word]) -> list[Row]:
         words_.sort(key=lambda w: w.box[0])
         row = Row(words_, index=len(out))
         h = _median([w.height for w in words_])
-        gap_limit = max(1.6 * h, 0.012)
+        gap_limit = max(0.9 * h, 0.01)
         seg: list[Word] = [words_[0]]
         for prev, cur in zip(words_, words_[1:], strict=False):
             if cur.box[0] - prev.box[2] > gap_limit:

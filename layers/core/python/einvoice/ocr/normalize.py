@@ -149,6 +149,20 @@ def _mk(y: int, m: int, d: int) -> _dt.date | None:
         return None
 
 
+def month_first_votes(text: str) -> tuple[int, int]:
+    """(day-first, month-first) evidence of the document's numeric dates: ``25/03/2026`` can only be
+    day-first, ``03/25/2026`` only month-first; ``03/04/2026`` says nothing. One document uses one order."""
+    dmy = mdy = 0
+    for m in _NUMERIC_DATE.finditer(fold(text)):
+        a, b, c = m.group(1), m.group(3), m.group(4)
+        if len(a) == 4 or len(c) not in (2, 4):
+            continue
+        x, y = int(a), int(b)
+        dmy += x > 12 and 1 <= y <= 12
+        mdy += y > 12 and 1 <= x <= 12
+    return dmy, mdy
+
+
 def dates_in(text: str, *, prefer_mdy: bool = False) -> list[tuple[_dt.date, tuple[int, int]]]:
     """Every date in ``text`` with its span. Numeric dates are read day-first (French) unless the
     day-first reading is impossible, or ``prefer_mdy`` (an English document) and both are possible."""
