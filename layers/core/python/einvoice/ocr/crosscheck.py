@@ -162,6 +162,18 @@ def _resolve_name(cands: list[Candidate]) -> tuple[FieldValue | None, bool]:
                       "+".join(sorted({c.source for c in cl}))), ambiguous
 
 
+def _known_seller(cands: list[Candidate], ex: Extraction, ctx: Context) -> list[Candidate]:
+    """The supplier names read that match the directory's name for the SIREN read (a brand or a
+    slogan beside the legal name is then no rival); all of them when none matches."""
+    sirens = _pick(ex.fields.get("BT-30", []))[0]
+    if sirens is None:
+        return cands
+    name, _ = _directory_name(ctx, sirens.value)
+    if not name:
+        return cands
+    return [c for c in cands if _similar(c.value, name) >= 0.8] or cands
+
+
 def _directory_name(ctx: Context, siren: str) -> tuple[str | None, bool]:
     """(name, reachable). An outage is 'unknown' for this check, never 'absent'."""
     if ctx.directory_name is None:
@@ -176,11 +188,21 @@ def resolve(ex: Extraction, ctx: Context | None = None) -> Result:
     ctx = ctx or Context()
     res = Result()
     for bt, cands in ex.fields.items():
+        if bt == "BT-27":
+            cands = _known_seller(cands, ex, ctx)
+        elif bt == "BT-44" and ctx.company_name:
+            own = [c for c in cands if _similar(c.value, ctx.company_name) >= 0.8]
+            if own:  # the company's name, maybe wrapped over two lines: one value, the company's
+                best = max(own, key=lambda c: c.conf)
+                res.fields[bt] = FieldValue(ctx.company_name, best.conf, best.page, best.box,
+                                            "+".join(sorted({c.source for c in own})))
+                continue
         picked, ambiguous = (_resolve_name(cands) if bt in ("BT-27", "BT-44") else _pick(cands))
         if picked is None:
             continue
         res.fields[bt] = picked
-        if ambiguous:
+        # rival totals are settled by the HT + VAT = TTC reconciliation below (and flagged there if not)
+        if ambiguous and bt not in ("BT-109", "BT-110", "BT-112"):
             res.finding("OCR-AMBIGUOUS", [bt], f"{bt}: the document shows different values",
                         f"{bt} : le document montre des valeurs différentes")
     _defaults(res, ctx)

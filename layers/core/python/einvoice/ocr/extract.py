@@ -45,6 +45,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"date (?:d'|de l')?(?:emission|facturation|de (?:la )?facture|facture)", 1.0), (r"invoice date|date of invoice", 1.0),
         (r"date of (?:issue|invoice)", 1.0), (r"issue date|date issued|billing date|issued on|date d'edition", 1.0),
         (r"rechnungsdatum|factuurdatum", 1.0), (r"fait le|emise? le|facture le|etablie? le", 0.9),
+        (r"^date\s*:?(?=\s*(?:$|\d|[a-z]+\.?\s+\d))", 0.95),
         (r"^(?:date|le)(?!\s*(?:d'|de\s)?(?:echeance|limite|livraison|d'execution|due|of delivery|de commande|commande|"
          r"de la prestation|de paiement|de reglement))\b", 0.75),
         (r"(?:facture|invoice|avoir)\s*(?:n[°ºo]\.?\s*)?\S*\s+(?:du|of|dated)(?=\s)", 0.85),
@@ -501,10 +502,17 @@ def _currency(pages: list[Page], ex: Extraction) -> None:
             code = n.currency_in(row.text)
             if code:
                 votes[code] = votes.get(code, 0) + 1
+    # a French supplier (FR VAT number or a SIREN read) invoices in euros unless another currency shows
+    french = any(str(c.value).startswith("FR") for c in ex.fields.get("BT-31", [])) or bool(ex.fields.get("BT-30"))
     if votes:
         code, count = max(votes.items(), key=lambda kv: kv[1])
         share = count / sum(votes.values())
-        ex.add("BT-5", Candidate(code, min(0.99, 0.6 + 0.1 * count) * share, pages[0].number, (0, 0, 0, 0), "vote"))
+        conf = min(0.99, 0.6 + 0.1 * count) * share
+        if code == "EUR" and share == 1 and french:
+            conf = max(conf, 0.97)
+        ex.add("BT-5", Candidate(code, conf, pages[0].number, (0, 0, 0, 0), "vote"))
+    elif french:
+        ex.add("BT-5", Candidate("EUR", 0.9, pages[0].number, (0, 0, 0, 0), "french-supplier"))
 
 
 def _top_name(page: Page, ex: Extraction, ctx: Context) -> None:
@@ -550,32 +558,37 @@ def _company_name(pages: list[Page], ex: Extraction, ctx: Context) -> None:
 
 # ------------------------------------------------------------------------------ VAT rows and tables
 def _vat_rows(page: Page, ex: Extraction) -> None:
+    """VAT breakdown rows: a rate and the amounts of its own cells (up to a segment labelling
+    something else, e.g. the totals block sharing the row). A rate followed by a base and an amount
+    that is rate x base is a VAT row whatever the wording (tables without "TVA" on each row);
+    otherwise the row must say VAT ("TVA 20 % : 9,34")."""
     for row in page.rows:
         folded = n.fold(row.text)
-        rates = n.rates_in(row.text)
-        if len(rates) != 1 or not re.search(r"\b(?:tva|vat|tax|btw|mwst|ust|taux)\b", folded):
-            continue
         if re.search(r"\b(?:qte|qty|quantite|designation|description)\b", folded):
             continue
-        amounts = [a for a in n.amounts_in(row.text) if a[2]]
-        if not amounts:
-            continue
-        rate = rates[0]
-        conf = min(w.conf for w in row.words)
-        entry: dict[str, Any] = {"rate": rate, "conf": conf, "page": page.number, "box": row.box}
-        # the amounts of this row's own cells: from the rate on, up to a segment that labels something else
+        worded = bool(re.search(r"\b(?:tva|t\.v\.a|vat|tax|btw|mwst|ust|taux)\b", folded))
         own: list[Decimal] = []
-        started = False
+        rate: Decimal | None = None
         for seg in row.segments:
-            if not started:
-                started = bool(n.rates_in(seg.text))
-                if not started:
+            rates = n.rates_in(seg.text)
+            if rate is None:
+                if len(rates) != 1:
                     continue
-            elif _label_hits(seg):
+                rate = rates[0]
+                after = seg.text[seg.text.find("%") + 1:]
+                own += [a[0] for a in n.amounts_in(after) if a[2]]
+                continue
+            if _label_hits(seg) or rates:
                 break
             own += [a[0] for a in n.amounts_in(seg.text) if a[2]]
-        own = own or [a[0] for a in amounts]
-        pairs = [(a, b) for a, b in zip(own, own[1:], strict=False) if abs(a * rate / 100 - b) <= Decimal("0.02") + a * Decimal("0.0005")]
+        if rate is None or not own:
+            continue
+        pairs = [(a, b) for a, b in zip(own, own[1:], strict=False)
+                 if abs(a * rate / 100 - b) <= Decimal("0.02") + abs(a) * Decimal("0.0005")]
+        if not pairs and not (worded and len(n.rates_in(row.text)) == 1):
+            continue
+        entry: dict[str, Any] = {"rate": rate, "conf": min(w.conf for w in row.words), "page": page.number,
+                                 "box": row.box}
         if pairs:
             entry["base"], entry["amount"] = pairs[0]
         elif len(own) >= 2:
