@@ -35,10 +35,11 @@ _NO = r"(?:n[°ºo]\.?|no\.?|nr\.?|num\.?|numero|number|#)"
 LABELS: dict[str, list[tuple[str, float]]] = {
     "BT-1": [
         (rf"(?:{_NO}|reference|ref\.?)\s*(?:de\s+)?(?:la\s+|l')?(?:facture|d'avoir|avoir|note de credit|piece)", 1.0),
-        (rf"(?:facture|avoir|invoice|credit note|credit memo|bill|rechnung|factuur|piece)\s*{_NO}", 1.0),
+        (rf"(?:facture|avoir|invoice|credit note|credit memo|note de credit|bill|rechnung|factuur|piece)\s*{_NO}", 1.0),
+        (rf"^(?:facture|avoir|invoice|credit note|note de credit)(?: [a-z']+){{1,3}}\s*{_NO}", 1.0),
         (r"invoice\s*(?:number|no\.?|#|id|ref(?:erence)?)", 1.0), (r"rechnungs-?\s?(?:nr|nummer)\.?", 1.0),
         (r"factuurnummer", 1.0), (r"ref(?:erence)?\.? (?:de la )?facture", 0.9),
-        (rf"^{_NO}(?=\s|\d|:|$)", 0.7), (r"^(?:reference|ref\.?)(?=\s*:|\s*$)", 0.6),
+        (rf"^{_NO}(?=\s|\d|:|$)", 0.8), (r"^(?:reference|ref\.?)(?=\s*:|\s*$)", 0.6),
         (r"^(?:facture|invoice|avoir)(?=\s+[a-z0-9/_-]*\d)", 0.75),
     ],
     "BT-2": [
@@ -48,7 +49,8 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"^date\s*:?(?=\s*(?:$|\d|[a-z]+\.?\s+\d))", 0.95),
         (r"^(?:date|le)(?!\s*(?:d'|de\s)?(?:echeance|limite|livraison|d'execution|due|of delivery|de commande|commande|"
          r"de la prestation|de paiement|de reglement))\b", 0.75),
-        (r"(?:facture|invoice|avoir)\s*(?:n[°ºo]\.?\s*)?\S*\s+(?:du|of|dated)(?=\s)", 0.85),
+        (rf"(?:facture|invoice|avoir|note de credit|credit note)(?: [a-z']+){{0,3}}\s*(?:{_NO}\s*)?\S*\s+(?:du|of|dated)(?=\s)",
+         0.85),
     ],
     "BT-9": [
         (r"date (?:d'|de l')?echeance|echeance(?: de paiement)?|date limite de (?:paiement|reglement)", 1.0),
@@ -294,8 +296,8 @@ def _label_rows(page: Page, ex: Extraction) -> set[int]:
         labelled = [(seg, hits) for seg in row.segments if (hits := _label_hits(seg))]
         if len(labelled) < 2 or len(labelled) < len(row.segments) - 1 or row.index + 1 >= len(page.rows):
             continue
-        if any(a[2] for a in n.amounts_in(row.text)) or n.dates_in(row.text):
-            continue  # the values are beside their labels
+        if any(a[2] for a in n.amounts_in(row.text)) or n.dates_in(row.text) or _is_table_header(row):
+            continue  # the values are beside their labels, or a line table's header
         below = page.rows[row.index + 1]
         if below.box[1] - row.box[3] > 3 * (row.box[3] - row.box[1]):
             continue
@@ -311,6 +313,8 @@ def _label_rows(page: Page, ex: Extraction) -> set[int]:
             for bt, score, _ in hits:
                 kind = PARSERS.get(bt)
                 value = parse[kind](best.text) if kind else None
+                if bt == "BT-1" and score < 0.9 and _near_title(page, row):
+                    score = 0.95
                 if value is not None:
                     ex.add(bt, Candidate(value, best.conf * score * 0.95, page.number, best.box, "column"))
     return done
@@ -332,7 +336,7 @@ def _pair_labels(page: Page, ex: Extraction, skip: set[int] = frozenset()) -> No
             folded = n.fold(text)
             for bt, score, end in hits:
                 kind = PARSERS.get(bt)
-                if kind is None or (header_row and kind == "amount"):
+                if kind is None or header_row:
                     continue
                 fn = parse[kind]
                 rest = text[end:] if len(folded) == len(text) else text[len(text) - len(folded[end:]):]
@@ -354,8 +358,8 @@ def _pair_labels(page: Page, ex: Extraction, skip: set[int] = frozenset()) -> No
                     if kind == "name" and s is not seg and _label_hits(s) and not rest.strip(" :"):
                         continue
                     box, conf = _value_words(s, s.text, start, str(piece).strip()[:3])
-                    if bt == "BT-1" and score < 0.8 and _near_title(page, row):
-                        score = 0.9
+                    if bt == "BT-1" and score < 0.9 and _near_title(page, row):
+                        score = 0.95
                     ex.add(bt, Candidate(value, conf * score * pos_score, page.number, box))
                     break
 
@@ -375,11 +379,12 @@ def _preceding_dates(pages: list[Page], ex: Extraction) -> None:
 
 
 def _near_title(page: Page, row: Row) -> bool:
-    """A bare "N°" right under (or beside) the document title is the invoice number's label."""
-    for r in page.rows[max(0, row.index - 1):row.index + 1]:
-        if TITLE_INVOICE.search(n.fold(r.text)) or TITLE_CREDIT.search(n.fold(r.text)):
-            return True
-    return False
+    """A bare "N°" in the header of a page titled "Facture" / "Invoice" / "Avoir" (its top 40 %, above
+    the lines) is the document's number label."""
+    if row.box[1] > 0.4:
+        return False
+    return any(TITLE_INVOICE.search(n.fold(r.text)) or TITLE_CREDIT.search(n.fold(r.text))
+               for r in page.rows if r.box[1] < 0.35 and len(r.text) < 60)
 
 
 # ------------------------------------------------------------------------------ patterns anywhere
