@@ -115,6 +115,9 @@ LABELS: dict[str, list[tuple[str, float]]] = {
     "VAT": [(r"(?:n[°º]|numero|num\.?|identifiant|id\.?)\s*(?:de\s+)?tva|tva intra(?:communautaire|com)?|"
              r"vat (?:number|no|reg|id)|intra-eu vat|ust-?id|btw-?nr", 1.0)],
 }
+# the document's own reference, proposed (flagged) only when no invoice number is printed at all
+FALLBACK_NUMBER = re.compile(r"^(?:booking|reservation|receipt|recu|order|commande|dossier|transaction)\s*"
+                             r"(?:id|no\.?|number|ref(?:erence)?|n[°º]|#)\s*:?$")
 _COMPILED = {k: [(re.compile(p), s) for p, s in v] for k, v in LABELS.items()}
 _ANY_LABEL = re.compile("|".join(f"(?:{p})" for v in LABELS.values() for p, _ in v))
 
@@ -468,6 +471,22 @@ def _column_totals(page: Page, ex: Extraction) -> None:
                 break
 
 
+def _fallback_number(pages: list[Page], ex: Extraction) -> None:
+    """No invoice number printed (a receipt, a booking confirmation): its own reference ("Booking ID",
+    "Order no.") is proposed at a confidence that always asks a reviewer."""
+    for page in pages:
+        for row in page.rows:
+            for seg in row.segments:
+                if not FALLBACK_NUMBER.match(n.fold(seg.text).strip()):
+                    continue
+                for s, _ in ([(row.segments[seg.index + 1], 1.0)] if seg.index + 1 < len(row.segments) else []) + \
+                        _below(page.rows, seg, depth=1):
+                    value = _number_value(s.text)
+                    if value:
+                        ex.add("BT-1", Candidate(value, min(0.6, s.conf * 0.6), page.number, s.box, "reference"))
+                        return
+
+
 def _credit_signs(ex: Extraction) -> None:
     """A credit note may print its amounts negative ("-1 234,56"); EN 16931 carries them positive."""
     if not any(c.value == "381" for c in ex.fields.get("BT-3", [])):
@@ -647,8 +666,13 @@ def _table(page: Page, ex: Extraction) -> None:
         if not right:
             continue
         total_seg, total, _ = right[-1]
-        name_parts = [s.text for s in row.segments if s.box[2] < (qty_col or amount_col)[0] - 0.005
-                      and not re.fullmatch(r"\d{1,3}", s.text.strip())]
+        name_col = columns.get("name")
+        if name_col is not None:  # the designation column: from its header to the next column's header
+            nxt = min((b[0] for b in columns.values() if b[0] > name_col[0] + 0.01), default=1.0)
+            name_parts = [s.text for s in row.segments if s.box[0] >= name_col[0] - 0.03 and s.box[2] < nxt - 0.005]
+        else:
+            name_parts = [s.text for s in row.segments if s.box[2] < (qty_col or amount_col)[0] - 0.005
+                          and not re.fullmatch(r"\d{1,3}", s.text.strip())]
         name = " ".join(name_parts).strip()
         name = re.sub(r"^\d{1,3}\s+", "", name)
         if not name or not any(c.isalpha() for c in name):
@@ -698,6 +722,8 @@ def extract(pages: list[Page], ctx: Context | None = None) -> Extraction:
             for c in ex.fields.get(bt, []):
                 if c.page != pages[-1].number:
                     c.conf *= 0.6
+    if not ex.fields.get("BT-1"):
+        _fallback_number(pages, ex)
     _preceding_dates(pages, ex)
     _title(pages[0], ex)
     _credit_signs(ex)

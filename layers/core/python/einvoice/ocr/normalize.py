@@ -279,8 +279,15 @@ _IBAN_LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _CHECK_LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2"})
 
 
+# countries issuing IBANs (ISO 13616 registry, the ones a French business meets)
+IBAN_COUNTRIES = frozenset(
+    "AD AE AT AZ BA BE BG BH BR CH CR CY CZ DE DK DO EE EG ES FI FO FR GB GE GI GL GR GT HR HU IE IL IQ IS IT JO KW KZ "
+    "LB LC LI LT LU LV MC MD ME MK MR MT MU NL NO PK PL PS PT QA RO RS SA SC SE SI SK SM ST SV TL TN TR UA VA VG XK "
+    "GP MQ GF RE YT NC PF PM TF WF BL MF".split())
+
+
 def iban_ok(iban: str) -> bool:
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban) or iban[:2] not in IBAN_COUNTRIES:
         return False
     lengths = {"FR": 27, "DE": 22, "NL": 18, "BE": 16, "ES": 24, "IT": 27, "LU": 20, "CH": 21, "GB": 22,
                "MC": 27, "PT": 25, "AT": 20, "IE": 22}
