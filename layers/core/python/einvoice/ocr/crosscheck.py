@@ -209,6 +209,7 @@ def resolve(ex: Extraction, ctx: Context | None = None) -> Result:
     _identifiers(res, ctx)
     _buyer(res, ctx)
     _amounts(res, ex)
+    _signs(res)
     _dates(res, ex, ctx)
     if res.value("BT-3") in ("381", "261", "262", "396", "502", "503") and res.value("BT-25") is None:
         res.finding("OCR-PRECEDING", ["BT-25"], "A credit note must name the invoice it credits (BT-25)",
@@ -264,6 +265,7 @@ def _identifiers(res: Result, ctx: Context) -> None:
         elif name:
             seller = res.fields.get("BT-27")
             if seller and _similar(seller.value, name) >= 0.8:
+                seller.value = name  # the registered spelling of the name read ("SAS." read for "S.A.S.")
                 res.raise_("BT-27", 0.97)
                 res.raise_("BT-30", 0.99)
             elif seller:
@@ -302,6 +304,19 @@ def _buyer(res: Result, ctx: Context) -> None:
                         f"L'acheteur lu ({name.value}) n'est pas l'entreprise ({ctx.company_name})")
 
 
+_EXEMPT = re.compile(r"293 ?b|tva non applicable|exon[eé]r|autoliquidation|franchise en base|vat exempt|exempt from vat|"
+                     r"reverse charge|no vat|tva 0 ?%|vat 0 ?%|0[.,]00 ?% |hors champ|262 ter|intra-?community supply")
+
+
+def _signs(res: Result) -> None:
+    """A negative total on a document read as an invoice: a credit note whose title was misread, or a
+    misread sign; either way a reviewer decides."""
+    negative = [bt for bt in ("BT-109", "BT-110", "BT-112", "BT-115") if (v := res.value(bt)) is not None and v < 0]
+    if negative and res.value("BT-3") == "380":
+        res.finding("OCR-NEGATIVE-TOTAL", ["BT-3", *negative], "Negative totals on a document read as an invoice",
+                    "Totaux négatifs sur un document lu comme une facture")
+
+
 def _amounts(res: Result, ex: Extraction) -> None:
     cands = {bt: ex.fields.get(bt, []) for bt in ("BT-109", "BT-110", "BT-112", "BT-115")}
     rows = _vat_breakdown(res, ex)
@@ -329,8 +344,10 @@ def _amounts(res: Result, ex: Extraction) -> None:
                     score = hc.conf + tc.conf + cc.conf + (0.5 if t == vat_sum else 0) + (0.5 if h == base_sum else 0)
                     if best is None or score > best[0]:
                         best = (score, hc, tc, cc)
+    unexplained_zero = False
     if best is None and ttcs and not tvas and not rows and hts:
-        # no VAT anywhere: HT = TTC (exempt or out of scope)
+        # no VAT read: HT = TTC, trusted only when the document says why (exempt, franchise, reverse charge)
+        unexplained_zero = not _EXEMPT.search(n.fold(ex.text))
         for h, hc in hts.items():
             if h in ttcs:
                 best = (hc.conf, hc, Candidate(Decimal(0), hc.conf * 0.9, hc.page, (0, 0, 0, 0), "derived"), ttcs[h])
@@ -344,6 +361,9 @@ def _amounts(res: Result, ex: Extraction) -> None:
         if vat_sum is not None and vat_sum == tc.value:
             for bt in ("BT-110", "BT-109", "BT-112"):
                 res.raise_(bt, 0.99)
+        if unexplained_zero:
+            for bt in ("BT-109", "BT-110", "BT-112"):
+                res.lower(bt, 0.85)
     else:
         h, t, c = res.value("BT-109"), res.value("BT-110"), res.value("BT-112")
         if c is not None and t is not None and h is None:
