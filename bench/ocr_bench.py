@@ -25,6 +25,7 @@ code), so that extraction changes can be measured without running Tesseract agai
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -151,7 +152,9 @@ def run_i2d() -> Stats | None:
     return st
 
 
+@functools.cache
 def _ocr_version() -> str:
+    """The OCR code as imported by this run (read once: editing it during a run does not mislabel the cache)."""
     h = hashlib.sha256()
     for name in ("tesseract.py", "preprocess.py", "document.py"):
         h.update((ROOT / "layers/core/python/einvoice/ocr" / name).read_bytes())

@@ -180,7 +180,10 @@ def _date_parser(english: bool) -> Callable[[str], Any]:
 
 def _amount_value(text: str) -> Any:
     found = [a for a in n.amounts_in(text) if a[2]]
-    if not found:
+    if not found:  # a whole number ("1 200") only when it is all the piece says, not "art. 293 B du CGI"
+        if not re.fullmatch(r"[\s:=]*(?:(?:rs\.?|[a-z]{3}|[€$£₹])\s?)?[-\u2212]?[\d\s.,'\u00a0\u202f]+(?:[a-z]{3}|[€$£₹])?\s*",
+                            text, flags=re.I):
+            return None
         found = n.amounts_in(text)
     if not found or n.dates_in(text):
         return None if not found else (found[-1][0] if not n.dates_in(text) else None)
