@@ -129,7 +129,7 @@ VOCAB: dict[str, dict[str, tuple[str, ...]]] = {
         "phone": ("Tél. {t}", "Tél : {t}", "T. {t}"),
         "details": ("Détails de la facture", "Informations", "Références"),
         "ship": ("Adresse de livraison", "Livrer à", "Lieu d'intervention"),
-        "currency_note": ("Montants exprimés en euros", "Devise : EUR", "Montants en EUR"),
+        "currency_note": ("Montants exprimés en euros", "Devise : {cur}", "Montants en {cur}"),
     },
     "en": {
         "title": ("INVOICE", "Invoice", "TAX INVOICE", "Commercial invoice"),
@@ -177,7 +177,7 @@ VOCAB: dict[str, dict[str, tuple[str, ...]]] = {
         "phone": ("Tel. {t}", "Phone: {t}", "T: {t}"),
         "details": ("Invoice details", "Details", "Summary"),
         "ship": ("Ship to", "Deliver to", "Site address"),
-        "currency_note": ("All amounts in EUR", "Currency: EUR", "Amounts in euros"),
+        "currency_note": ("All amounts in {cur}", "Currency: {cur}", "Amounts in {cur}"),
     },
 }
 _FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -490,6 +490,8 @@ class _R:
             out.append(self.word("delivery", d=self.date(d.issue - _dt.timedelta(days=self.rng.randint(0, 10)))))
         if self.s["client_code"]:
             out.append(self.word("client_code", c=f"{self.rng.choice(('C', 'CL', '411', ''))}{self.rng.randint(100, 99999)}"))
+        if self.s["place"] == "none" and self.s["seed"] < 0.6:  # amounts without a sign: the currency said once
+            out.append(self.word("currency_note", cur=d.currency))
         return out
 
     def terms(self) -> str | None:

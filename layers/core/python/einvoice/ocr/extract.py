@@ -299,7 +299,8 @@ def _label_rows(page: Page, ex: Extraction) -> set[int]:
     parse = _parsers(ex)
     done: set[int] = set()
     for row in page.rows:
-        labelled = [(seg, hits) for seg in row.segments if (hits := _label_hits(seg))]
+        labelled = [(seg, hits) for seg in row.segments if (hits := _label_hits(seg))
+                    and not n.fold(seg.text)[hits[0][2]:].strip(" :.-#")]  # the label alone, its value elsewhere
         if len(labelled) < 2 or len(labelled) < len(row.segments) - 1 or row.index + 1 >= len(page.rows):
             continue
         if any(a[2] for a in n.amounts_in(row.text)) or n.dates_in(row.text) or _is_table_header(row):
@@ -357,6 +358,10 @@ def _pair_labels(page: Page, ex: Extraction, skip: set[int] = frozenset()) -> No
                     si > 0 and bool(_label_hits(row.segments[si - 1])))
                 if kind != "amount" or (not tried and score >= 0.9 and not beside_labels):
                     tried += [(s, s.text, f, 0) for s, f in _below(page.rows, seg)]
+                if kind == "date" and tried and tried[0][0] is seg:  # "17 janvier" / "2026" wrapped in a narrow box
+                    nxt_row = _below(page.rows, seg, depth=1)
+                    if nxt_row and len(nxt_row[0][0].text) <= 12:
+                        tried.insert(1, (seg, rest + " " + nxt_row[0][0].text, 0.95, end))
                 for s, piece, pos_score, start in tried:
                     value = fn(piece)
                     if value is None:
@@ -524,8 +529,11 @@ def _currency(pages: list[Page], ex: Extraction) -> None:
     votes: dict[str, int] = {}
     for page in pages:
         for row in page.rows:
-            if not n.amounts_in(row.text) and not re.search(r"devise|currency|eur\b", n.fold(row.text)):
+            folded = n.fold(row.text)
+            if not n.amounts_in(row.text) and not re.search(r"devise|currency|eur\b", folded):
                 continue
+            if re.search(r"indemnit|recouvrement|recovery|penalt|late payment|capital", folded):
+                continue  # the legal 40 EUR recovery fee and a share capital are in euros whatever the invoice's
             code = n.currency_in(row.text)
             if code:
                 votes[code] = votes.get(code, 0) + 1
@@ -538,8 +546,8 @@ def _currency(pages: list[Page], ex: Extraction) -> None:
         if code == "EUR" and share == 1 and french:
             conf = max(conf, 0.97)
         ex.add("BT-5", Candidate(code, conf, pages[0].number, (0, 0, 0, 0), "vote"))
-    elif french:
-        ex.add("BT-5", Candidate("EUR", 0.9, pages[0].number, (0, 0, 0, 0), "french-supplier"))
+    elif french:  # no currency printed: euros, but a reviewer confirms
+        ex.add("BT-5", Candidate("EUR", 0.85, pages[0].number, (0, 0, 0, 0), "french-supplier"))
 
 
 def _top_name(page: Page, ex: Extraction, ctx: Context) -> None:

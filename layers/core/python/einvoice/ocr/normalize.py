@@ -236,13 +236,23 @@ def sirens_in(text: str) -> list[tuple[str, str, tuple[int, int]]]:
         raw = m.group(0)
         if sum(ch.isdigit() for ch in raw) < 7:
             continue
-        d = digits_repaired(raw)
+        # the run may have swallowed a neighbour ("458 | N° SIRET": the bar read as a 1): groups
+        # without a real digit are dropped from its ends before the keys are checked
+        groups = [g for g in re.finditer(r"\S+", raw)]
+        while groups and not any(ch.isdigit() for ch in groups[-1].group(0)):
+            groups.pop()
+        while groups and not any(ch.isdigit() for ch in groups[0].group(0)):
+            groups.pop(0)
+        if not groups:
+            continue
+        span = (m.start() + groups[0].start(), m.start() + groups[-1].end())
+        d = digits_repaired(raw[groups[0].start():groups[-1].end()])
         if not d.isdigit():
             continue
         if len(d) == 14 and is_siret(d):
-            out.append(("SIRET", d, m.span()))
+            out.append(("SIRET", d, span))
         elif len(d) == 9 and is_siren(d):
-            out.append(("SIREN", d, m.span()))
+            out.append(("SIREN", d, span))
     return out
 
 
