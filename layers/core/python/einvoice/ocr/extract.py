@@ -43,7 +43,7 @@ LABELS: dict[str, list[tuple[str, float]]] = {
         (r"^(?:facture|invoice|avoir)(?=\s+[a-z0-9/_-]*\d)", 0.75),
     ],
     "BT-2": [
-        (r"date (?:d'|de l')?(?:emission|facturation|de (?:la )?facture|facture)", 1.0), (r"invoice date|date of invoice", 1.0),
+        (r"date (?:d'|de l'|de |du )?(?:emission|facturation|(?:la )?facture)", 1.0), (r"invoice date|date of invoice", 1.0),
         (r"date of (?:issue|invoice)", 1.0), (r"issue date|date issued|billing date|issued on|date d'edition", 1.0),
         (r"rechnungsdatum|factuurdatum", 1.0), (r"fait le|emise? le|facture le|etablie? le", 0.9),
         (r"^date\s*:?(?=\s*(?:$|\d|[a-z]+\.?\s+\d))", 0.95),
