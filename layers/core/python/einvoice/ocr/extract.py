@@ -428,6 +428,13 @@ def _scan_patterns(page: Page, ex: Extraction, ctx: Context) -> None:
                 head = re.split(r"\s[·:|,\-–—]\s|\s-\s|,", text[:m.start()])[0].strip(" ·:-,")
                 head = re.sub(r"\b(?:au capital.*|capital.*)$", "", head, flags=re.I).strip()
                 name = _name_value(head) if not _LEGAL_FORM.fullmatch(n.fold(head)) else None
+                if not name and seg.index > 0 and not head.strip(" ·:-,|"):
+                    # "<name> | SAS au capital ...": the name is the previous cell of the footer
+                    prev = row.segments[seg.index - 1]
+                    name = _name_value(prev.text) if not _LEGAL_FORM.fullmatch(n.fold(prev.text).strip()) else None
+                    if name and not n.sirens_in(name) and not _label_hits(prev):
+                        ex.add("BT-27", Candidate(name, prev.conf * 0.8, page.number, prev.box, source="legal"))
+                    continue
                 if name and not n.sirens_in(name):
                     ex.add("BT-27", Candidate(name, seg.conf * 0.8, page.number, seg.box, source="legal"))
                 elif seg.index == 0:
@@ -562,6 +569,8 @@ def _top_name(page: Page, ex: Extraction, ctx: Context) -> None:
             if not text or _label_hits(seg):
                 continue
             name = _name_value(text)
+            if name and sum(ch.isalpha() for ch in name) < 3:
+                continue  # a logo's initials
             if name and not n.dates_in(text) and not re.search(r"www\.|https?:|@", text):
                 if ctx.company_name and _similar(name, ctx.company_name) > 0.8:
                     continue
