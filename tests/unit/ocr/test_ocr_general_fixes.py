@@ -170,3 +170,36 @@ def test_flatten_removes_uneven_lighting_but_keeps_the_ink():
     assert a[200, 290] - a[200, 10] > 100  # before: 110 grey levels between the two sides of the paper
     assert out[200, 40:].min() > 235 and out[200, :40].min() > 220  # after: white (a little less at the border)
     assert out[105, 30] < 70 and out[105, 270] < 70  # ink is dark on both sides
+
+
+def test_a_credit_note_whose_title_was_not_read_is_flagged():
+    # the title sat white on a dark band and was lost; the body still says what the document is
+    p = page([[(0.1, "N° AV-7")], [(0.1, "Date : 03/02/2026")], [(0.1, "Avoir sur facture n° F-6 du 02/01/2026")],
+              [(0.5, "Total HT"), (0.8, "100,00 €")], [(0.5, "TVA 20 %"), (0.8, "20,00 €")],
+              [(0.5, "Total TTC"), (0.8, "120,00 €")]], top=0.4)  # no title in the page's head
+    got, res = fields(p)
+    assert got["BT-3"] == "380" and "BT-3" in res.flagged() and res.needs_review
+
+
+def test_rule_characters_split_cells_and_are_dropped():
+    words = [Word(t, 0.9, 1, (x0, 0.1, x1, 0.112)) for t, x0, x1 in
+             (("|", 0.09, 0.092), ("Total", 0.1, 0.14), ("HT", 0.145, 0.165), ("|", 0.17, 0.172), ("TVA", 0.178, 0.2),
+              ("120,00€|", 0.205, 0.26))]
+    rows = build_lines(words)
+    assert [s.text for s in rows[0].segments] == ["Total HT", "TVA 120,00€"]
+
+
+def test_remove_rules_erases_table_borders_not_text():
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from einvoice.ocr.preprocess import remove_rules
+
+    img = Image.new("L", (2000, 600), 255)
+    d = ImageDraw.Draw(img)
+    d.rectangle((100, 100, 1900, 400), outline=0, width=3)  # a table frame
+    d.line((1000, 100, 1000, 400), fill=0, width=3)  # a column rule
+    d.rectangle((300, 200, 330, 260), fill=0)  # the stem of a 20-pt capital at 300 dpi (60 px): kept
+    out = np.asarray(remove_rules(img))
+    assert out[100, 500] == 255 and out[250, 1000] == 255 and out[250, 100] == 255
+    assert out[230, 315] == 0

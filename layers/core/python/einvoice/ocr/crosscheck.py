@@ -26,6 +26,8 @@ from einvoice.ocr import normalize as n
 from einvoice.ocr.extract import Candidate, Context, Extraction, _similar
 
 REVIEW_THRESHOLD = 0.9
+# a credit note said anywhere (its title may be unreadable: white on a dark band, a stamp)
+_CREDIT_HINT = re.compile(r"(?m)facture d'avoir|note de credit|credit note|credit memo|avoir (?:n[°º]|no\b|sur|numero)|^avoir\b")
 REQUIRED = ("BT-1", "BT-2", "BT-3", "BT-5", "BT-27", "BT-30", "BT-44", "BT-109", "BT-110", "BT-112", "BT-115")
 CENT = Decimal("0.01")
 TOL = Decimal("0.02")
@@ -211,6 +213,9 @@ def resolve(ex: Extraction, ctx: Context | None = None) -> Result:
     _amounts(res, ex)
     _signs(res)
     _dates(res, ex, ctx)
+    if res.value("BT-3") == "380" and (res.value("BT-25") is not None or _CREDIT_HINT.search(n.fold(ex.text))):
+        res.finding("OCR-TYPE", ["BT-3"], "The document reads as an invoice but mentions a credit note",
+                    "Le document est lu comme une facture mais mentionne un avoir")
     if res.value("BT-3") in ("381", "261", "262", "396", "502", "503") and res.value("BT-25") is None:
         res.finding("OCR-PRECEDING", ["BT-25"], "A credit note must name the invoice it credits (BT-25)",
                     "Un avoir doit mentionner la facture qu'il annule (BT-25)")
