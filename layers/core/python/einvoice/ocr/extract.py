@@ -280,6 +280,10 @@ def _below(rows: list[Row], seg: Segment, depth: int = 3) -> list[tuple[Segment,
             if overlap > 0.3 * min(x1 - x0, sx1 - sx0) or abs(sx0 - x0) < 0.02:
                 out.append((s, 0.93 - 0.05 * (k - 1)))
                 break
+            # the value beside the label, read a little lower (a skewed or photographed page)
+            if k == 1 and x1 - 0.005 <= sx0 <= x1 + 0.06 and s.box[1] - seg.box[3] < seg.box[3] - seg.box[1]:
+                out.append((s, 0.9))
+                break
     return out
 
 
@@ -320,10 +324,10 @@ def _label_rows(page: Page, ex: Extraction) -> set[int]:
             for bt, score, _ in hits:
                 kind = PARSERS.get(bt)
                 value = parse[kind](best.text) if kind else None
-                if bt == "BT-1" and score < 0.9 and _near_title(page, row):
+                if bt == "BT-1" and score < 0.9 and _near_title(page, row, seg):
                     score = 0.95
                 if value is not None:
-                    ex.add(bt, Candidate(value, best.conf * score * 0.95, page.number, best.box, "column"))
+                    ex.add(bt, Candidate(value, best.conf * score, page.number, best.box, "column"))
     return done
 
 
@@ -353,7 +357,7 @@ def _pair_labels(page: Page, ex: Extraction, skip: set[int] = frozenset()) -> No
                 if si + 1 < len(row.segments):
                     nxt = row.segments[si + 1]
                     if not _label_hits(nxt) or kind == "name":
-                        tried.append((nxt, nxt.text, 0.95, 0))
+                        tried.append((nxt, nxt.text, 0.97, 0))
                 beside_labels = (si + 1 < len(row.segments) and bool(_label_hits(row.segments[si + 1]))) or (
                     si > 0 and bool(_label_hits(row.segments[si - 1])))
                 if kind != "amount" or (not tried and score >= 0.9 and not beside_labels):
@@ -363,13 +367,15 @@ def _pair_labels(page: Page, ex: Extraction, skip: set[int] = frozenset()) -> No
                     if nxt_row and len(nxt_row[0][0].text) <= 12:
                         tried.insert(1, (seg, rest + " " + nxt_row[0][0].text, 0.95, end))
                 for s, piece, pos_score, start in tried:
+                    if s is not seg and s.row != seg.row and any(h[0] != bt for h in _label_hits(s)):
+                        continue  # another field's label and its value ("Pay by: 19.06.2026" under "Date:")
                     value = fn(piece)
                     if value is None:
                         continue
                     if kind == "name" and s is not seg and _label_hits(s) and not rest.strip(" :"):
                         continue
                     box, conf = _value_words(s, s.text, start, str(piece).strip()[:3])
-                    if bt == "BT-1" and score < 0.9 and _near_title(page, row):
+                    if bt == "BT-1" and score < 0.9 and _near_title(page, row, seg):
                         score = 0.95
                     ex.add(bt, Candidate(value, conf * score * pos_score, page.number, box))
                     break
@@ -389,10 +395,13 @@ def _preceding_dates(pages: list[Page], ex: Extraction) -> None:
                         return
 
 
-def _near_title(page: Page, row: Row) -> bool:
+_BARE_NO = re.compile(rf"^{_NO}\s*:?")
+
+
+def _near_title(page: Page, row: Row, seg: Segment | None = None) -> bool:
     """A bare "N°" in the header of a page titled "Facture" / "Invoice" / "Avoir" (its top 40 %, above
     the lines) is the document's number label."""
-    if row.box[1] > 0.4:
+    if row.box[1] > 0.4 or (seg is not None and not _BARE_NO.match(n.fold(seg.text))):
         return False
     return any(TITLE_INVOICE.search(n.fold(r.text)) or TITLE_CREDIT.search(n.fold(r.text))
                for r in page.rows if r.box[1] < 0.35 and len(r.text) < 60)
@@ -537,7 +546,8 @@ def _currency(pages: list[Page], ex: Extraction) -> None:
     for page in pages:
         for row in page.rows:
             folded = n.fold(row.text)
-            if not n.amounts_in(row.text) and not re.search(r"devise|currency|eur\b", folded):
+            if not n.amounts_in(row.text) and not re.search(r"devise|currency|\beur(?:os?)?\b|montants? (?:en|exprim)",
+                                                             folded):
                 continue
             if re.search(r"indemnit|recouvrement|recovery|penalt|late payment|capital", folded):
                 continue  # the legal 40 EUR recovery fee and a share capital are in euros whatever the invoice's
