@@ -203,3 +203,23 @@ def test_remove_rules_erases_table_borders_not_text():
     out = np.asarray(remove_rules(img))
     assert out[100, 500] == 255 and out[250, 1000] == 255 and out[250, 100] == 255
     assert out[230, 315] == 0
+
+
+def test_dotted_leaders_are_erased_but_small_lowercase_text_is_kept():
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from einvoice.invoicing.render import TEMPLATE_DIR
+    from einvoice.ocr.preprocess import remove_rules
+
+    img = Image.new("L", (2000, 300), 255)
+    d = ImageDraw.Draw(img)
+    for k in range(60):  # "Total HT ........ 1 234,56": 5-px dots every 10 px
+        d.rectangle((300 + 10 * k, 100, 304 + 10 * k, 104), fill=0)
+    font = ImageFont.truetype(str(TEMPLATE_DIR / "fonts" / "DejaVuSans.ttf"), 22)  # ~6.5 pt at 240 dpi
+    d.text((300, 200), "nomenclature encore remarquer one more", fill=0, font=font)  # few ascenders
+    before = np.asarray(img)
+    out = np.asarray(remove_rules(img))
+    assert (out[95:110, 290:910] < 128).sum() == 0  # the leader is gone
+    text_before = (before[190:240] < 128).sum()
+    assert (out[190:240] < 128).sum() >= 0.97 * text_before  # the small text is intact

@@ -98,9 +98,30 @@ def _long_runs(ink: Any, length: int) -> Any:
     return (f[:, hi] - f[:, lo]) > 0
 
 
+def _window_any(mask: Any, size: int) -> Any:
+    """Horizontal dilation: True where any of the ``size`` pixels centred on it is True."""
+    import numpy as np
+
+    rows, cols = mask.shape
+    half = size // 2
+    c = np.concatenate([np.zeros((rows, 1), np.int32), np.cumsum(mask, axis=1, dtype=np.int32)], axis=1)
+    j = np.arange(cols)
+    return (c[:, np.minimum(j + half + 1, cols)] - c[:, np.maximum(j - half, 0)]) > 0
+
+
+def _leaders(ink: Any, across: int) -> Any:
+    """Dotted leaders ("Total HT ........ 1 234,56"): small dots close together on one line. Closed
+    horizontally they make a long run only a few pixels high, where text makes tall strokes."""
+
+    gap = max(6, ink.shape[1] // 160)
+    closed = ~_window_any(~_window_any(ink, gap), gap)  # closing: dots joined, gaps between words kept
+    thin = closed & ~_long_runs(closed.T, max(8, ink.shape[1] // 200)).T  # lower than a small letter
+    return _long_runs(thin, across) & _window_any(ink, 3)
+
+
 def remove_rules(img: Any) -> Any:
-    """Table rules and frames erased: horizontal and vertical ink runs longer than any character
-    stroke. Tesseract reads a ruled cell's border as "|", "[", "_" and merges
+    """Table rules, frames and dotted leaders erased: horizontal and vertical ink runs longer than
+    any character stroke, and lines of dots. Tesseract reads a ruled cell's border as "|", "[", "_" and merges
     cells across it; without the rules the cells read like any text."""
     import numpy as np
     from PIL import Image, ImageFilter
@@ -110,7 +131,7 @@ def remove_rules(img: Any) -> Any:
     # horizontal: 3 % of the width (an em dash is ~1.5 %); vertical: 5 % (a 40-pt capital is ~4 %)
     across = max(30, int(a.shape[1] * 0.03))
     down = max(50, int(a.shape[1] * 0.05))
-    lines = _long_runs(ink, across) | _long_runs(ink.T, down).T
+    lines = _long_runs(ink, across) | _long_runs(ink.T, down).T | _leaders(ink, across)
     if not lines.any():
         return img
     mask = Image.fromarray((lines * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(5))  # and their fringes
