@@ -223,3 +223,37 @@ def test_dotted_leaders_are_erased_but_small_lowercase_text_is_kept():
     assert (out[95:110, 290:910] < 128).sum() == 0  # the leader is gone
     text_before = (before[190:240] < 128).sum()
     assert (out[190:240] < 128).sum() >= 0.97 * text_before  # the small text is intact
+
+
+def test_identifiers_cut_by_a_line_break_are_joined():
+    # a centred footer wrapped by the page width, once inside the VAT number, once inside the SIRET
+    vat_cut = page([[(0.1, "FACTURE N° F-1")],
+                    [(0.1, "Mercier SARL - SARL au capital de 1 000 € - RCS Lyon 732 829 320 - N° TVA : FR44")],
+                    [(0.4, "732829320")]])
+    assert {c.value for c in extract.extract([vat_cut]).fields["BT-31"]} == {"FR44732829320"}
+    siret_cut = page([[(0.1, "FACTURE N° F-1")], [(0.1, "Mercier SARL - SARL au capital de 1 000 € - SIRET 732 829")],
+                      [(0.3, "320 00017 - N° TVA : FR44732829320")]])
+    assert {c.value for c in extract.extract([siret_cut]).fields["BT-29"]} == {"73282932000017"}
+
+
+def test_a_legal_mention_without_a_name_gives_no_supplier_name():
+    p = page([[(0.1, "INVOICE")], [(0.1, "Registered in Marseille, SIREN 732 829 320 - VAT FR44732829320")]])
+    ex = extract.extract([p])
+    assert not any(n.startswith("Registered") for n in (c.value for c in ex.fields.get("BT-27", [])))
+
+
+def test_a_total_ht_taken_from_the_lines_is_not_confirmed_by_the_same_lines():
+    p = page([[(0.1, "FACTURE N° F-1")], [(0.1, "Date : 03/02/2026")],
+              [(0.1, "Désignation"), (0.5, "Qté"), (0.6, "Prix"), (0.8, "Montant")],
+              [(0.1, "Audit"), (0.5, "1"), (0.6, "600,00"), (0.8, "600,00")],
+              [(0.1, "Formation"), (0.5, "1"), (0.6, "414,96"), (0.8, "414,96")],
+              [(0.5, "Montant TTC"), (0.8, "1 014,96 €")]])
+    got, res = fields(p)
+    assert got["BT-109"] == Decimal("1014.96")  # the only evidence: lines summing to the total, no VAT read
+    assert {"BT-109", "BT-110"} <= res.flagged() and res.needs_review
+
+
+def test_a_misread_supplier_name_is_replaced_by_the_directory_name_for_review():
+    rows = [[(0.1, "EP LS")], [(0.1, "FACTURE N° F-1")], [(0.1, "SIREN : 732 829 320")]]
+    got, res = fields(page(rows), directory_name={"732829320": "Atelier Robert SARL"}.get)
+    assert got["BT-27"] == "Atelier Robert SARL" and "BT-27" in res.flagged()

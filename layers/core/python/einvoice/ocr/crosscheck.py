@@ -274,11 +274,13 @@ def _identifiers(res: Result, ctx: Context) -> None:
                 res.raise_("BT-27", 0.97)
                 res.raise_("BT-30", 0.99)
             elif seller:
-                res.lower("BT-27", 0.7)
+                # the legal name registered for the SIREN read, for a reviewer to confirm (the document may
+                # show a brand, or a name that was misread)
                 res.finding("OCR-SELLER-NAME", ["BT-27"],
                             f"The supplier name read ({seller.value}) differs from the directory's ({name})",
                             f"Le nom du fournisseur lu ({seller.value}) diffère de celui de l'annuaire ({name})",
                             severity="warning")
+                res.fields["BT-27"] = FieldValue(name, 0.7, seller.page, seller.box, "directory")
             else:
                 res.fields["BT-27"] = FieldValue(name, 0.92, source="directory")
     elif ctx.company_siren and res.value("BT-47") is None and res.value("BT-30") == ctx.company_siren:
@@ -423,7 +425,8 @@ def _amounts(res: Result, ex: Extraction) -> None:
     if ex.lines:
         total = sum((ln["netAmount"] for ln in ex.lines), Decimal(0))
         h = res.value("BT-109")
-        agree = h is not None and abs(total - h) <= CENT
+        # a total HT that *is* the lines' sum (none printed) cannot be confirmed by them
+        agree = h is not None and abs(total - h) <= CENT and "lines" not in res.fields["BT-109"].source
         for ln in ex.lines:
             conf = max(ln["conf"], 0.97) if agree and ln["conf"] >= 0.6 else min(ln["conf"], 0.85 if not agree else 1)
             res.lines.append({k: FieldValue(ln[k], conf, ln["page"], ln["box"], "table", rate=k in ("vatRate", "quantity"))

@@ -131,7 +131,7 @@ TABLE_HEADERS = {
     "amount": r"montant|\btotal\b|amount|\bbetrag\b|zeilenbetrag|bedrag",
 }
 _TABLE_END = re.compile(r"total|sous-total|subtotal|recapitulatif|net a payer|montant (?:ht|ttc)|tva \d|bitte|merci")
-_LEGAL_WORDS = re.compile(r"\b(?:au capital|capital social|siren|siret|rcs|r\.c\.s)\b")
+_LEGAL_WORDS = re.compile(r"\b(?:au capital|capital social|share capital|siren|siret|rcs|r\.c\.s)\b")
 
 
 @dataclass
@@ -170,6 +170,9 @@ class Extraction:
 
 
 # ------------------------------------------------------------------------------ value parsers
+# what a legal mention starts with when it carries no name ("Registered in Lyon, SIREN ...")
+_NOT_A_NAME = re.compile(r"^(?:registered|immatricul|company (?:no|number)|rcs|r\.c\.s|siren|siret|n[°º]|tva|vat|"
+                         r"capital|with a share|au capital|numero|identifiant)")
 def _date_parser(english: bool) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         found = n.dates_in(text, prefer_mdy=english)
@@ -214,6 +217,8 @@ def _name_value(text: str) -> Any:
     if _ANY_LABEL.search(folded) and len(folded) < 25:
         return None
     if re.match(r"^\d", t) or "@" in t or re.search(r"\b(?:rue|avenue|boulevard|street|st\.|road)\b", folded):
+        return None
+    if _NOT_A_NAME.match(folded):
         return None
     return t
 
@@ -408,7 +413,33 @@ def _near_title(page: Page, row: Row, seg: Segment | None = None) -> bool:
 
 
 # ------------------------------------------------------------------------------ patterns anywhere
+def _wrapped_identifiers(page: Page, ex: Extraction, ctx: Context) -> None:
+    """An identifier cut by a line break in a narrow footer ("N° TVA : FR93" / "721837458",
+    "SIRET 567 892" / "690 96864"): the end of a row joined to the start of the next, and only a match
+    that crosses the break is kept (the rest was read row by row)."""
+    for row, nxt in zip(page.rows, page.rows[1:], strict=False):
+        if not row.segments or not nxt.segments or nxt.box[1] - row.box[3] > (row.box[3] - row.box[1]) * 1.5:
+            continue
+        head, tail = row.segments[-1], nxt.segments[0]
+        joined = head.text + " " + tail.text
+        cut = len(head.text)
+        conf = min(head.conf, tail.conf) * 0.9
+        box = union([head.box, tail.box])
+        for vat, (a, b) in n.vat_numbers_in(joined):
+            if a < cut < b:
+                own = ctx.company_siren and vat.endswith(ctx.company_siren)
+                ex.add("BT-48" if own else "BT-31", Candidate(vat, conf, page.number, box, "pattern"))
+        if re.search(r"siren|siret|rcs|r\.c\.s|registre|immatricul", n.fold(row.text)):
+            for kind, value, (a, b) in n.sirens_in(joined):
+                if a < cut < b:
+                    bt = "BT-47" if ctx.company_siren and value[:9] == ctx.company_siren else "BT-30"
+                    ex.add(bt, Candidate(value[:9], conf, page.number, box, "pattern"))
+                    if kind == "SIRET":
+                        ex.add("BT-29" if bt == "BT-30" else "BT-46", Candidate(value, conf, page.number, box, "pattern"))
+
+
 def _scan_patterns(page: Page, ex: Extraction, ctx: Context) -> None:
+    _wrapped_identifiers(page, ex, ctx)
     for row in page.rows:
         for seg in row.segments:
             text = seg.text
@@ -436,7 +467,8 @@ def _scan_patterns(page: Page, ex: Extraction, ctx: Context) -> None:
             if m and not _label_hits(Segment(seg.words[:1])):
                 head = re.split(r"\s[·:|,\-–—]\s|\s-\s|,", text[:m.start()])[0].strip(" ·:-,")
                 head = re.sub(r"\b(?:au capital.*|capital.*)$", "", head, flags=re.I).strip()
-                name = _name_value(head) if not _LEGAL_FORM.fullmatch(n.fold(head)) else None
+                name = _name_value(head) if not (_LEGAL_FORM.fullmatch(n.fold(head))
+                                                 or _NOT_A_NAME.match(n.fold(head))) else None
                 if not name and seg.index > 0 and not head.strip(" ·:-,|"):
                     # "<name> | SAS au capital ...": the name is the previous cell of the footer
                     prev = row.segments[seg.index - 1]
