@@ -257,3 +257,11 @@ def test_a_misread_supplier_name_is_replaced_by_the_directory_name_for_review():
     rows = [[(0.1, "EP LS")], [(0.1, "FACTURE N° F-1")], [(0.1, "SIREN : 732 829 320")]]
     got, res = fields(page(rows), directory_name={"732829320": "Atelier Robert SARL"}.get)
     assert got["BT-27"] == "Atelier Robert SARL" and "BT-27" in res.flagged()
+
+
+def test_labels_match_when_ocr_drops_their_spaces():
+    p = page([[(0.1, "FACTURE N° F-1")], [(0.1, "Emisele : 16/04/2026")], [(0.5, "TotalHT"), (0.8, "100,00 €")],
+              [(0.5, "TVA 20 %"), (0.8, "20,00 €")], [(0.5, "Netàpayer"), (0.8, "120,00 €")]])
+    got, _ = fields(p)
+    assert got["BT-2"] == _dt.date(2026, 4, 16) and got["BT-109"] == Decimal("100.00")
+    assert got["BT-115"] == Decimal("120.00")

@@ -118,7 +118,8 @@ LABELS: dict[str, list[tuple[str, float]]] = {
 # the document's own reference, proposed (flagged) only when no invoice number is printed at all
 FALLBACK_NUMBER = re.compile(r"^(?:booking|reservation|receipt|recu|order|commande|dossier|transaction)\s*"
                              r"(?:id|no\.?|number|ref(?:erence)?|n[°º]|#)\s*:?$")
-_COMPILED = {k: [(re.compile(p), s) for p, s in v] for k, v in LABELS.items()}
+# spaces inside a label are optional: OCR drops them in small print ("Emisele", "Totalà payer")
+_COMPILED = {k: [(re.compile(p.replace(" ", " ?")), s) for p, s in v] for k, v in LABELS.items()}
 _ANY_LABEL = re.compile("|".join(f"(?:{p})" for v in LABELS.values() for p, _ in v))
 
 TITLE_CREDIT = re.compile(r"\b(?:avoir|facture d'avoir|note de credit|credit note|credit memo|gutschrift|creditnota)\b")
