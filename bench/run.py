@@ -19,7 +19,7 @@ ORDER = [
     ("companies_bench.py", ["--search-only", "--fake-index", "--lines", "100000", "--searches", "40"]),
     ("enrolment_bench.py", ["50"]),
     ("lifecycle_bench.py", ["--repeat", "200"]),
-    ("ocr_bench.py", ["--scans", "20"]),
+    ("ocr_bench.py", ["--docs", "20", "--sets", "i2d,layouts,scan300,scan200,platform", "--quiet"]),
     ("hostile_bench.py", ["--rounds", "3"]),
     ("transmission_bench.py", ["1000"]),
 ]

@@ -26,6 +26,8 @@ from einvoice.ocr import normalize as n
 from einvoice.ocr.extract import Candidate, Context, Extraction, _similar
 
 REVIEW_THRESHOLD = 0.9
+# a credit note said anywhere (its title may be unreadable: white on a dark band, a stamp)
+_CREDIT_HINT = re.compile(r"(?m)facture d'avoir|note de credit|credit note|credit memo|avoir (?:n[°º]|no\b|sur|numero)|^avoir\b")
 REQUIRED = ("BT-1", "BT-2", "BT-3", "BT-5", "BT-27", "BT-30", "BT-44", "BT-109", "BT-110", "BT-112", "BT-115")
 CENT = Decimal("0.01")
 TOL = Decimal("0.02")
@@ -162,6 +164,18 @@ def _resolve_name(cands: list[Candidate]) -> tuple[FieldValue | None, bool]:
                       "+".join(sorted({c.source for c in cl}))), ambiguous
 
 
+def _known_seller(cands: list[Candidate], ex: Extraction, ctx: Context) -> list[Candidate]:
+    """The supplier names read that match the directory's name for the SIREN read (a brand or a
+    slogan beside the legal name is then no rival); all of them when none matches."""
+    sirens = _pick(ex.fields.get("BT-30", []))[0]
+    if sirens is None:
+        return cands
+    name, _ = _directory_name(ctx, sirens.value)
+    if not name:
+        return cands
+    return [c for c in cands if _similar(c.value, name) >= 0.8] or cands
+
+
 def _directory_name(ctx: Context, siren: str) -> tuple[str | None, bool]:
     """(name, reachable). An outage is 'unknown' for this check, never 'absent'."""
     if ctx.directory_name is None:
@@ -176,18 +190,32 @@ def resolve(ex: Extraction, ctx: Context | None = None) -> Result:
     ctx = ctx or Context()
     res = Result()
     for bt, cands in ex.fields.items():
+        if bt == "BT-27":
+            cands = _known_seller(cands, ex, ctx)
+        elif bt == "BT-44" and ctx.company_name:
+            own = [c for c in cands if _similar(c.value, ctx.company_name) >= 0.8]
+            if own:  # the company's name, maybe wrapped over two lines: one value, the company's
+                best = max(own, key=lambda c: c.conf)
+                res.fields[bt] = FieldValue(ctx.company_name, best.conf, best.page, best.box,
+                                            "+".join(sorted({c.source for c in own})))
+                continue
         picked, ambiguous = (_resolve_name(cands) if bt in ("BT-27", "BT-44") else _pick(cands))
         if picked is None:
             continue
         res.fields[bt] = picked
-        if ambiguous:
+        # rival totals are settled by the HT + VAT = TTC reconciliation below (and flagged there if not)
+        if ambiguous and bt not in ("BT-109", "BT-110", "BT-112"):
             res.finding("OCR-AMBIGUOUS", [bt], f"{bt}: the document shows different values",
                         f"{bt} : le document montre des valeurs différentes")
     _defaults(res, ctx)
     _identifiers(res, ctx)
     _buyer(res, ctx)
     _amounts(res, ex)
+    _signs(res)
     _dates(res, ex, ctx)
+    if res.value("BT-3") == "380" and (res.value("BT-25") is not None or _CREDIT_HINT.search(n.fold(ex.text))):
+        res.finding("OCR-TYPE", ["BT-3"], "The document reads as an invoice but mentions a credit note",
+                    "Le document est lu comme une facture mais mentionne un avoir")
     if res.value("BT-3") in ("381", "261", "262", "396", "502", "503") and res.value("BT-25") is None:
         res.finding("OCR-PRECEDING", ["BT-25"], "A credit note must name the invoice it credits (BT-25)",
                     "Un avoir doit mentionner la facture qu'il annule (BT-25)")
@@ -242,14 +270,17 @@ def _identifiers(res: Result, ctx: Context) -> None:
         elif name:
             seller = res.fields.get("BT-27")
             if seller and _similar(seller.value, name) >= 0.8:
+                seller.value = name  # the registered spelling of the name read ("SAS." read for "S.A.S.")
                 res.raise_("BT-27", 0.97)
                 res.raise_("BT-30", 0.99)
             elif seller:
-                res.lower("BT-27", 0.7)
+                # the legal name registered for the SIREN read, for a reviewer to confirm (the document may
+                # show a brand, or a name that was misread)
                 res.finding("OCR-SELLER-NAME", ["BT-27"],
                             f"The supplier name read ({seller.value}) differs from the directory's ({name})",
                             f"Le nom du fournisseur lu ({seller.value}) diffère de celui de l'annuaire ({name})",
                             severity="warning")
+                res.fields["BT-27"] = FieldValue(name, 0.7, seller.page, seller.box, "directory")
             else:
                 res.fields["BT-27"] = FieldValue(name, 0.92, source="directory")
     elif ctx.company_siren and res.value("BT-47") is None and res.value("BT-30") == ctx.company_siren:
@@ -280,6 +311,19 @@ def _buyer(res: Result, ctx: Context) -> None:
                         f"L'acheteur lu ({name.value}) n'est pas l'entreprise ({ctx.company_name})")
 
 
+_EXEMPT = re.compile(r"293 ?b|tva non applicable|exon[eé]r|autoliquidation|franchise en base|vat exempt|exempt from vat|"
+                     r"reverse charge|no vat|tva 0 ?%|vat 0 ?%|0[.,]00 ?% |hors champ|262 ter|intra-?community supply")
+
+
+def _signs(res: Result) -> None:
+    """A negative total on a document read as an invoice: a credit note whose title was misread, or a
+    misread sign; either way a reviewer decides."""
+    negative = [bt for bt in ("BT-109", "BT-110", "BT-112", "BT-115") if (v := res.value(bt)) is not None and v < 0]
+    if negative and res.value("BT-3") == "380":
+        res.finding("OCR-NEGATIVE-TOTAL", ["BT-3", *negative], "Negative totals on a document read as an invoice",
+                    "Totaux négatifs sur un document lu comme une facture")
+
+
 def _amounts(res: Result, ex: Extraction) -> None:
     cands = {bt: ex.fields.get(bt, []) for bt in ("BT-109", "BT-110", "BT-112", "BT-115")}
     rows = _vat_breakdown(res, ex)
@@ -307,8 +351,10 @@ def _amounts(res: Result, ex: Extraction) -> None:
                     score = hc.conf + tc.conf + cc.conf + (0.5 if t == vat_sum else 0) + (0.5 if h == base_sum else 0)
                     if best is None or score > best[0]:
                         best = (score, hc, tc, cc)
+    unexplained_zero = False
     if best is None and ttcs and not tvas and not rows and hts:
-        # no VAT anywhere: HT = TTC (exempt or out of scope)
+        # no VAT read: HT = TTC, trusted only when the document says why (exempt, franchise, reverse charge)
+        unexplained_zero = not _EXEMPT.search(n.fold(ex.text))
         for h, hc in hts.items():
             if h in ttcs:
                 best = (hc.conf, hc, Candidate(Decimal(0), hc.conf * 0.9, hc.page, (0, 0, 0, 0), "derived"), ttcs[h])
@@ -322,6 +368,9 @@ def _amounts(res: Result, ex: Extraction) -> None:
         if vat_sum is not None and vat_sum == tc.value:
             for bt in ("BT-110", "BT-109", "BT-112"):
                 res.raise_(bt, 0.99)
+        if unexplained_zero:
+            for bt in ("BT-109", "BT-110", "BT-112"):
+                res.lower(bt, 0.85)
     else:
         h, t, c = res.value("BT-109"), res.value("BT-110"), res.value("BT-112")
         if c is not None and t is not None and h is None:
@@ -376,7 +425,8 @@ def _amounts(res: Result, ex: Extraction) -> None:
     if ex.lines:
         total = sum((ln["netAmount"] for ln in ex.lines), Decimal(0))
         h = res.value("BT-109")
-        agree = h is not None and abs(total - h) <= CENT
+        # a total HT that *is* the lines' sum (none printed) cannot be confirmed by them
+        agree = h is not None and abs(total - h) <= CENT and "lines" not in res.fields["BT-109"].source
         for ln in ex.lines:
             conf = max(ln["conf"], 0.97) if agree and ln["conf"] >= 0.6 else min(ln["conf"], 0.85 if not agree else 1)
             res.lines.append({k: FieldValue(ln[k], conf, ln["page"], ln["box"], "table", rate=k in ("vatRate", "quantity"))

@@ -125,9 +125,30 @@ def _median(values: list[float]) -> float:
     return s[len(s) // 2]
 
 
+_RULE_CHARS = "|[]{}_—―│¦"  # what a reader makes of a table rule or a frame
+
+
+def _strip_rules(words: list[Word]) -> tuple[list[Word], list[Word]]:
+    """(words, rules): a word made only of rule characters ("|", "[", "_") is a table rule read as
+    text; bars glued to a word ("6435,00€|") are dropped from it. Rules split segments."""
+    kept, rules = [], []
+    for w in words:
+        text = w.text.strip()
+        if not text:
+            continue
+        if all(ch in _RULE_CHARS for ch in text):
+            rules.append(w)
+            continue
+        stripped = text.strip("|[]{}│¦")
+        if stripped != text and stripped:
+            w = Word(stripped, w.conf, w.page, w.box)
+        kept.append(w)
+    return kept, rules
+
+
 def build_lines(words: list[Word]) -> list[Row]:
-    """Rows by vertical overlap, words sorted left to right, segments split at wide gaps."""
-    ws = [w for w in words if w.text.strip()]
+    """Rows by vertical overlap, words sorted left to right, segments split at wide gaps and at rules."""
+    ws, rules = _strip_rules(words)
     if not ws:
         return []
     ws.sort(key=lambda w: (w.yc, w.box[0]))
@@ -153,10 +174,12 @@ def build_lines(words: list[Word]) -> list[Row]:
         words_.sort(key=lambda w: w.box[0])
         row = Row(words_, index=len(out))
         h = _median([w.height for w in words_])
-        gap_limit = max(1.6 * h, 0.012)
+        gap_limit = max(0.9 * h, 0.01)
+        top, bottom = row.box[1], row.box[3]
+        bars = [r.xc for r in rules if r.box[1] < bottom and r.box[3] > top]
         seg: list[Word] = [words_[0]]
         for prev, cur in zip(words_, words_[1:], strict=False):
-            if cur.box[0] - prev.box[2] > gap_limit:
+            if cur.box[0] - prev.box[2] > gap_limit or any(prev.box[2] <= x <= cur.box[0] for x in bars):
                 row.segments.append(Segment(seg, row.index, len(row.segments)))
                 seg = []
             seg.append(cur)

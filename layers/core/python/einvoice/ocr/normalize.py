@@ -149,6 +149,20 @@ def _mk(y: int, m: int, d: int) -> _dt.date | None:
         return None
 
 
+def month_first_votes(text: str) -> tuple[int, int]:
+    """(day-first, month-first) evidence of the document's numeric dates: ``25/03/2026`` can only be
+    day-first, ``03/25/2026`` only month-first; ``03/04/2026`` says nothing. One document uses one order."""
+    dmy = mdy = 0
+    for m in _NUMERIC_DATE.finditer(fold(text)):
+        a, b, c = m.group(1), m.group(3), m.group(4)
+        if len(a) == 4 or len(c) not in (2, 4):
+            continue
+        x, y = int(a), int(b)
+        dmy += x > 12 and 1 <= y <= 12
+        mdy += y > 12 and 1 <= x <= 12
+    return dmy, mdy
+
+
 def dates_in(text: str, *, prefer_mdy: bool = False) -> list[tuple[_dt.date, tuple[int, int]]]:
     """Every date in ``text`` with its span. Numeric dates are read day-first (French) unless the
     day-first reading is impossible, or ``prefer_mdy`` (an English document) and both are possible."""
@@ -222,13 +236,23 @@ def sirens_in(text: str) -> list[tuple[str, str, tuple[int, int]]]:
         raw = m.group(0)
         if sum(ch.isdigit() for ch in raw) < 7:
             continue
-        d = digits_repaired(raw)
+        # the run may have swallowed a neighbour ("458 | N° SIRET": the bar read as a 1): groups
+        # without a real digit are dropped from its ends before the keys are checked
+        groups = [g for g in re.finditer(r"\S+", raw)]
+        while groups and not any(ch.isdigit() for ch in groups[-1].group(0)):
+            groups.pop()
+        while groups and not any(ch.isdigit() for ch in groups[0].group(0)):
+            groups.pop(0)
+        if not groups:
+            continue
+        span = (m.start() + groups[0].start(), m.start() + groups[-1].end())
+        d = digits_repaired(raw[groups[0].start():groups[-1].end()])
         if not d.isdigit():
             continue
         if len(d) == 14 and is_siret(d):
-            out.append(("SIRET", d, m.span()))
+            out.append(("SIRET", d, span))
         elif len(d) == 9 and is_siren(d):
-            out.append(("SIREN", d, m.span()))
+            out.append(("SIREN", d, span))
     return out
 
 
@@ -265,8 +289,15 @@ _IBAN_LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _CHECK_LOOKALIKE = str.maketrans({"O": "0", "I": "1", "L": "1", "S": "5", "B": "8", "Z": "2"})
 
 
+# countries issuing IBANs (ISO 13616 registry, the ones a French business meets)
+IBAN_COUNTRIES = frozenset(
+    "AD AE AT AZ BA BE BG BH BR CH CR CY CZ DE DK DO EE EG ES FI FO FR GB GE GI GL GR GT HR HU IE IL IQ IS IT JO KW KZ "
+    "LB LC LI LT LU LV MC MD ME MK MR MT MU NL NO PK PL PS PT QA RO RS SA SC SE SI SK SM ST SV TL TN TR UA VA VG XK "
+    "GP MQ GF RE YT NC PF PM TF WF BL MF".split())
+
+
 def iban_ok(iban: str) -> bool:
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban):
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", iban) or iban[:2] not in IBAN_COUNTRIES:
         return False
     lengths = {"FR": 27, "DE": 22, "NL": 18, "BE": 16, "ES": 24, "IT": 27, "LU": 20, "CH": 21, "GB": 22,
                "MC": 27, "PT": 25, "AT": 20, "IE": 22}

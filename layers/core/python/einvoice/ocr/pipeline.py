@@ -58,7 +58,7 @@ def analyse(pages: list[Page], ctx: Context | None = None, *, corrections: dict[
     ex = extract.extract(pages, ctx)
     for page in pages:
         for bt, text, conf, box in page.hints:
-            value = extract.parse_value(bt, str(text), ex.english)
+            value = extract.parse_value(bt, str(text), ex.mdy)
             if value is not None:
                 ex.add(bt, extract.Candidate(value, float(conf) * 0.95, page.number, tuple(box), "engine"))
     if corrections:
