@@ -129,6 +129,12 @@ def _multipart_cases(route) -> list[Case]:
     ]
 
 
+STRICT_INTEGERS = {
+    ("POST", "/v1/flows/search"): (b'{"limit": true}', b'{"limit": "5"}', b'{"limit": 5.0}'),
+    ("POST", "/v1/invoices/{id}/status"): (b'{"code": "205"}', b'{"code": true}', b'{"code": 205.0}'),
+}
+
+
 def cases(route) -> list[Case]:
     from einvoice.routing import MULTIPART
 
@@ -162,6 +168,9 @@ def cases(route) -> list[Case]:
         out += _multipart_cases(route)
     elif route.content_types:
         out += _raw_cases(route)
+    j = {"content-type": "application/json"}
+    for body in STRICT_INTEGERS.get((m, route.path), ()):  # a JSON integer of the schema, given as bool or text
+        out.append(Case(f"not a JSON integer: {body.decode()}", m, p, {422}, j, body))
     if route.idempotent:
         out.append(Case("malformed Idempotency-Key", m, p, {400, 404, 415, 422},
                         {"Idempotency-Key": "bad key with spaces"}, b"{}"))

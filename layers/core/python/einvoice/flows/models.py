@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from einvoice.types import line
 
@@ -130,7 +130,7 @@ class SearchFilters(_Model):
 
 
 class SearchIn(_Model):
-    limit: int = Field(25, ge=1, le=100, description="Maximum number of results")
+    limit: StrictInt = Field(25, ge=1, le=100, description="Maximum number of results (a JSON integer)")
     where: SearchFilters = Field(default_factory=SearchFilters)
     cursor: line(512) | None = Field(None, description="nextCursor of the previous page")
 

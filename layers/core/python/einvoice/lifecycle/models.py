@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from einvoice.types import Dec, Text, line
 
@@ -21,7 +21,7 @@ class StatusActionIn(_Camel):
     charge, 205 approuvée, 206 approuvée partiellement, 207 en litige, 208 suspendue, 210 refusée, 211
     paiement transmis) or the seller (sent invoice: 209 complétée, 212 encaissée, 220 annulée)."""
 
-    code: int = Field(ge=200, le=999, description="Status code (MDT-105)")
+    code: StrictInt = Field(ge=200, le=999, description="Status code (MDT-105), a JSON integer")
     reason: line(32) | None = Field(None, description="Reason code (BR-FR-CDV-CL-09), required for 206, 207, 208, "
                                                       "210, e.g. TX_TVA_ERR, QTE_ERR, JUSTIF_ABS, DOUBLON")
     comment: Text | None = Field(None, max_length=1000, description="Free text sent to the other party")
