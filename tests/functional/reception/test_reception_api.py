@@ -141,3 +141,25 @@ def test_the_peer_answers_its_statuses_onto_our_sent_invoice(platform, tenant_ke
     # a status on an invoice that was never exchanged with this platform: refused in the standard's shape
     resp = _flow(platform, xml, token=_token(platform, peer="0238:PA-0117"), syntax="CDAR", tracking="S-x")
     assert resp.status_code == 422 and resp.json["errorCode"] == "InvoiceLCStatusError"
+
+
+def test_a_peer_down_past_the_answers_retries_gets_202_and_203_once_it_is_back(platform, tenant_keys):
+    """The real reception.asl.json: Answer's retries spent (Retry intervals made instant), Catch ->
+    Defer -> the lifecycle status queue, whose consumer (local SQS poller) posts the CDAR when the peer
+    is back; every try is on the received record."""
+    create_company(platform, tenant_keys["b"], INTERNAL_BUYER, sales=False, purchase=True)
+    platform.peers.switch(PEER, "down")
+    assert _flow(platform, _invoice(number="P-0009"), token=_token(platform), tracking="T-9").status_code == 202
+    (item,) = _received(platform, tenant_keys["b"], "203")
+
+    def outcomes():
+        full = platform.api.get(f"/v1/invoices/{item['id']}", headers={"x-api-key": tenant_keys["b"]}).json
+        return [a["outcome"] for a in full["deliveryAttempts"]]
+
+    wait_for(lambda: "answer_deferred" in outcomes() and "status_deferred" in outcomes(), 60, "the deferral")
+    platform.peers.switch(PEER, "ok")
+    peer = platform.peers.peers[PEER]
+    wait_for(lambda: sum(1 for f in peer.flows.values() if f["flowSyntax"] == "CDAR") == 2, 60, "the answers")
+    wait_for(lambda: outcomes().count("status_sent") == 2, 30, "both statuses recorded as sent")
+    assert sorted(f["name"] for f in peer.flows.values() if f["flowSyntax"] == "CDAR") == [
+        "P-0009-CDV-202.xml", "P-0009-CDV-203.xml"]

@@ -111,3 +111,47 @@ def test_receive_and_answer_run_again_change_nothing(rworld):
     assert again["outcome"] == "received"
     (rec,) = rworld.received()
     assert [s.code for s in rec.status_history] == ["202", "203"]
+
+
+def test_a_platform_down_past_answers_retries_gets_its_statuses_from_the_status_queue(rworld):
+    """Answer's retries spent (Catch -> Defer): the 202/203 go to the lifecycle status queue and reach the
+    issuing platform once it is back, as the same CDAR messages Answer sends (role, parties, flow type)."""
+    import copy
+
+    import pytest
+
+    from einvoice.lifecycle.actions import send_queued
+    from einvoice.reception import service
+    from einvoice.transmission.errors import PeerUnavailableError
+
+    add_buyer(rworld)
+    rworld.submit(invoice_document("cii"), tracking_id="T-up")
+    rworld.run_receptions()  # the platform is up: Answer sends 202 and 203 itself
+    direct = [cdar_xml.parse(f["data"]) for f in rworld.flow.received if f["flowSyntax"] == "CDAR"]
+
+    rworld.submit(invoice_document("cii", number="F2026-0002"), tracking_id="T-down")
+    envelope = copy.deepcopy(rworld.receptions.started.pop(0)["payload"])
+    task = {"receptionId": envelope["receptionId"], "source": envelope["source"]}
+    received = service.receive({**envelope, "step": "receive"}, rworld.rdeps)
+    rworld.flow.default = "down"
+    with pytest.raises(PeerUnavailableError):
+        service.answer({**task, "step": "answer", "received": received}, rworld.rdeps)
+    assert service.defer({**task, "step": "defer", "received": received}, rworld.rdeps) == {"queued": 2}
+    queue = rworld.rdeps.get_status_queue().messages
+    assert [(m["eventId"], m["attempt"], delay) for m, delay in queue] == [("S#202", 2, 60), ("S#203", 2, 60)]
+    # still down at the first redelivery: each is queued again with the next delay of the schedule
+    assert [send_queued(m, rworld.rdeps) for m, _ in list(queue)] == ["status_deferred"] * 2
+    assert [(m["attempt"], delay) for m, delay in queue[2:]] == [(3, 300), (3, 300)]
+    rworld.flow.default = "ok"
+    assert [send_queued(m, rworld.rdeps) for m, _ in list(queue[2:])] == ["status_sent"] * 2
+
+    later = [f for f in rworld.flow.received if f["flowSyntax"] == "CDAR"][len(direct):]
+    assert [f["flowType"] for f in later] == ["SupplierInvoiceLC"] * 2 and all(f["platform"] == PEER for f in later)
+    parsed = [cdar_xml.parse(f["data"]) for f in later]
+    assert [m.status for m in parsed] == [202, 203]
+    assert [m.document.invoice_id for m in parsed] == ["F2026-0002"] * 2
+    for queued, sent in zip(parsed, direct):  # who says it, to whom: as Answer says it
+        assert (queued.sender, queued.issuer, queued.recipients) == (sent.sender, sent.issuer, sent.recipients)
+    (rec,) = [r for r in rworld.received() if r.number == "F2026-0002"]
+    assert [a.outcome for a in rec.attempts] == ["unavailable", "answer_deferred", "status_deferred",
+                                                 "status_deferred", "status_sent", "status_sent"]

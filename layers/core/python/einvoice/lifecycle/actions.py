@@ -33,7 +33,8 @@ from einvoice.lifecycle.statuses import Actor
 from einvoice.lifecycle.transitions import ReceivedAmount, StatusRequest, split_by_rate
 
 VAT_ON_RECEIPT_CODE = "432"  # BT-8 "paid to date": VAT is due when the payment is received
-FLOW_TYPES = {Actor.BUYER: "SupplierInvoiceLC", Actor.SELLER: "CustomerInvoiceLC"}  # XP Z12-013 FlowType
+FLOW_TYPES = {Actor.BUYER: "SupplierInvoiceLC", Actor.SELLER: "CustomerInvoiceLC",  # XP Z12-013 FlowType
+              Actor.BUYER_PLATFORM: "SupplierInvoiceLC", Actor.SELLER_PLATFORM: "CustomerInvoiceLC"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,18 @@ def _received_at(record: Any) -> _dt.datetime:
 
 def _actor(record: Any) -> Actor:
     return Actor.BUYER if record.direction == RECEIVED_DIRECTION else Actor.SELLER
+
+
+def _actor_of(record: Any, event: StatusEvent) -> Actor:
+    """Who set a recorded status: the event's actor, else this side's platform for a status only a platform
+    sets (202, 203, 213 of a reception; 200, 201 of a transmission), else this side's party."""
+    from einvoice.lifecycle import statuses
+
+    if event.actor:
+        return Actor(event.actor)
+    platform = Actor.BUYER_PLATFORM if record.direction == RECEIVED_DIRECTION else Actor.SELLER_PLATFORM
+    status = statuses.get(int(event.code)) if event.code.isdigit() else None
+    return platform if status is not None and platform in status.set_by else _actor(record)
 
 
 def _request(action: StatusAction, invoice: Any) -> StatusRequest:
@@ -252,7 +265,7 @@ def _cdar_for(deps: Any, record: Any, event: StatusEvent) -> bytes:
                      for r in event.received)
     request = StatusRequest(code=int(event.code), reason_code=event.reason, comment=event.comment,
                             amount=Decimal(event.amount) if event.amount else None, received=received)
-    actor = Actor(event.actor) if event.actor else _actor(record)
+    actor = _actor_of(record, event)
     message = builder.peer_copy(builder.StatusEvent(
         invoice=invoice_ref(record, invoice), request=request, actor=actor, set_at=_parse_at(event.at),
         received_at=_received_at(record), currency=invoice.currency))
@@ -278,7 +291,7 @@ def send_queued(message: dict[str, Any], deps: Any) -> str:
         if platform_info is None:
             raise PeerUnavailableError("PlatformNotRegistered", f"{peer} is not in the platform registry")
         data = _cdar_for(deps, record, event)
-        actor = Actor(event.actor) if event.actor else _actor(record)
+        actor = _actor_of(record, event)
         name = f"{record.number}-CDV-{event.code}.xml"
         flow_info = {"trackingId": f"{record.transmission_id or record.id}-{key[2:]}"[:64], "name": name,
                      "processingRule": "B2B", "flowSyntax": "CDAR", "flowProfile": "Undefined",

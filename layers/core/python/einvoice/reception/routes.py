@@ -11,7 +11,7 @@ from einvoice.routing import Function, StateMachine
 FUNCTIONS = (
     Function("reception_task",
              access=("data:rw", "directory:r", "drop:r", "archive:r", "archive:w", "outbox:w", "events:put",
-                     "ssm:platforms", "seal"),
+                     "ssm:platforms", "sqs:send:status", "seal"),
              asl_substitutions=("ReceptionTaskFunctionArn",), timeout_seconds=60, memory_mb=1536,
              needs=("validation", "render", "seal"),
              description="Reception: validate, duplicate control, archive and seal, 202/203 or 213; answer the issuer"),

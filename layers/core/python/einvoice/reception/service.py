@@ -335,6 +335,34 @@ def answer(event: dict[str, Any], deps: ReceptionDeps | None = None) -> dict[str
     return _answer_platform(deps, source, received, statuses)
 
 
+def defer(event: dict[str, Any], deps: ReceptionDeps | None = None) -> dict[str, Any]:
+    """Task ``Defer``: Answer's retries are spent and the issuing platform is still down. The statuses go
+    to the lifecycle status queue (``lifecycle.actions.send_queued``), posted again on the redelivery
+    schedule of transmissions (hours), each try a ``deliveryAttempts`` entry of the received record, so a
+    platform down for hours still gets its 202/203 (or 213)."""
+    from einvoice.invoicing.records import Attempt
+
+    deps = deps or default_deps()
+    received = event.get("received") or {}
+    source = event.get("source") or {}
+    target = (received.get("invoices") or [{}])[0]
+    if source.get("kind") != "platform" or not target.get("accountId") or not target.get("invoiceId"):
+        return {"queued": 0}  # nothing recorded to answer from (an unknown buyer: the flow's acknowledgement)
+    record = deps.repository.get(target["accountId"], target["invoiceId"], with_invoice=False)
+    if record is None:
+        return {"queued": 0}
+    codes = {str(s.get("code")) for s in (received.get("answer") or {}).get("statuses") or []}
+    delays = deps.settings.redelivery_delays
+    events = [e for e in record.status_history if e.code in codes]
+    for e in events:  # Answer was the first attempt: the queue goes on with the schedule's second
+        deps.get_status_queue().send({"accountId": record.account_id, "invoiceId": record.id, "eventId": e.key,
+                                      "attempt": 2}, delay_seconds=delays[0] if delays else 0)
+    _note(deps, target, Attempt(0, deps.now(), "answer_deferred", source.get("platformId") or "", None,
+                                "platform still down: statuses " + ", ".join(e.code for e in events)
+                                + " queued for redelivery"))
+    return {"queued": len(events)}
+
+
 def _answer_platform(deps: ReceptionDeps, source: dict[str, Any], received: dict[str, Any],
                      statuses: list[dict[str, Any]]) -> dict[str, Any]:
     from einvoice.transmission.errors import PeerUnavailableError
@@ -395,7 +423,7 @@ def _answer_internal(deps: ReceptionDeps, source: dict[str, Any], statuses: list
     return {"answered": applied}
 
 
-TASKS = {"receive": receive, "answer": answer}
+TASKS = {"receive": receive, "answer": answer, "defer": defer}
 
 
 def run_task(event: dict[str, Any]) -> dict[str, Any]:
