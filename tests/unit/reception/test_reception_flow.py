@@ -150,7 +150,7 @@ def test_a_platform_down_past_answers_retries_gets_its_statuses_from_the_status_
     parsed = [cdar_xml.parse(f["data"]) for f in later]
     assert [m.status for m in parsed] == [202, 203]
     assert [m.document.invoice_id for m in parsed] == ["F2026-0002"] * 2
-    for queued, sent in zip(parsed, direct):  # who says it, to whom: as Answer says it
+    for queued, sent in zip(parsed, direct, strict=True):  # who says it, to whom: as Answer says it
         assert (queued.sender, queued.issuer, queued.recipients) == (sent.sender, sent.issuer, sent.recipients)
     (rec,) = [r for r in rworld.received() if r.number == "F2026-0002"]
     assert [a.outcome for a in rec.attempts] == ["unavailable", "answer_deferred", "status_deferred",
