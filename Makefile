@@ -62,8 +62,9 @@ diff: package ## Diff the stack against the deployed one
 destroy: install ## Delete the stack (tables, buckets and archives are retained)
 	npx --yes aws-cdk@2 destroy -c stage=$${STAGE:-dev} -c einvoice:package=source
 
-bench: install ## Benchmarks: handler import times, validation, generation, import, search
-	$(PY) bench/run.py
+comma := ,
+bench: install ## Benchmarks (all; BENCH=ocr,hostile runs those whose file name contains a word)
+	$(PY) bench/run.py $(subst $(comma), ,$(BENCH))
 
 fuzz: install ## Longer schemathesis campaign on a local platform (FUZZ_SECONDS=1800 FUZZ_EXAMPLES=200 FUZZ_SEED=random)
 	EINVOICE_FUZZ_SECONDS=$${FUZZ_SECONDS:-1800} EINVOICE_FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} \
