@@ -265,3 +265,14 @@ def test_labels_match_when_ocr_drops_their_spaces():
     got, _ = fields(p)
     assert got["BT-2"] == _dt.date(2026, 4, 16) and got["BT-109"] == Decimal("100.00")
     assert got["BT-115"] == Decimal("120.00")
+
+
+def test_a_section_or_column_heading_is_no_supplier_name():
+    p = page([[(0.1, "PAYMENT RECEIPT")], [(0.1, "Hotel Details"), (0.4, "Check In"), (0.6, "Rooms")],
+              [(0.1, "Résidence du Parc"), (0.4, "31/12/2025"), (0.6, "1")]])
+    names = {c.value for c in extract.extract([p]).fields.get("BT-27", [])}
+    assert not names & {"Hotel Details", "Check In", "Rooms"}  # a heading row: its cells are column titles
+    for heading in ("Détails de la commande", "Informations client", "Récapitulatif", "Description"):
+        assert not extract._name_value(heading), heading
+    for name in ("Atelier Martinez SARL", "Retail Details Ltd", "Design Particulars SAS"):
+        assert extract._name_value(name) == name

@@ -190,6 +190,11 @@ def resolve(ex: Extraction, ctx: Context | None = None) -> Result:
     ctx = ctx or Context()
     res = Result()
     for bt, cands in ex.fields.items():
+        embedded = [c for c in cands if c.source == "embedded"]
+        if embedded:  # the PDF's own invoice XML states it: that is the legal value (EN 16931)
+            best = embedded[0]
+            res.fields[bt] = FieldValue(best.value, 1.0, best.page, best.box, "embedded")
+            continue
         if bt == "BT-27":
             cands = _known_seller(cands, ex, ctx)
         elif bt == "BT-44" and ctx.company_name:

@@ -239,3 +239,41 @@ def light_check(data: bytes, kind: str) -> None:
     if w * h > MAX_PIXELS or w < 50 or h < 50:
         raise _bad(f"The image is {w}x{h} pixels: between 50x50 and {MAX_PIXELS:,} pixels are accepted",
                    "IMAGE_SIZE", "Taille d'image non acceptée")
+
+
+#: The business terms an embedded invoice fills in (``embedded_hints``).
+EMBEDDED_SOURCE = "embedded"
+
+
+def embedded_invoice(data: bytes) -> Any:
+    """The invoice XML a PDF carries (Factur-X / ZUGFeRD ``factur-x.xml``, or a single invoice-looking
+    ``.xml`` attachment such as an ERP's UBL), parsed into the EN 16931 model; None when there is none
+    or it does not parse. Read with the validation's budgeted PDF reader (nothing else is inflated)."""
+    from einvoice.errors import DomainError
+    from einvoice.invoicing.facturx import parse_pdf
+
+    try:
+        return parse_pdf(data)
+    except DomainError:
+        return None
+    except Exception:  # noqa: BLE001 - a damaged attachment: the page is read as any other
+        return None
+
+
+def embedded_hints(invoice: Any) -> list[list[Any]]:
+    """``[bt, text, confidence, box, source]`` of the fields an embedded invoice states: the structured
+    invoice is the legal one (EN 16931), so its values are candidates of confidence 1 that the
+    extraction prefers over what the page shows (the cross-checks still run on them)."""
+    seller, buyer = invoice.seller, invoice.buyer
+    totals = invoice.totals
+    transfers = (invoice.payment_instructions.credit_transfers if invoice.payment_instructions else []) or []
+    values = {
+        "BT-1": invoice.number, "BT-2": invoice.issue_date, "BT-3": invoice.type_code, "BT-5": invoice.currency,
+        "BT-9": invoice.due_date, "BT-27": seller.name, "BT-30": seller.siren, "BT-31": seller.vat_id,
+        "BT-44": buyer.name, "BT-47": buyer.siren, "BT-84": transfers[0].account_id if transfers else None,
+        "BT-109": totals.tax_exclusive if totals else None, "BT-110": totals.tax_amount if totals else None,
+        "BT-112": totals.tax_inclusive if totals else None, "BT-115": totals.payable if totals else None,
+    }
+    return [[bt, str(v.isoformat() if hasattr(v, "isoformat") else v), 1.0, [0.0, 0.0, 0.0, 0.0], EMBEDDED_SOURCE]
+            for bt, v in values.items() if v is not None and str(v).strip()]
+

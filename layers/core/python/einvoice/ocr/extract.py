@@ -174,6 +174,11 @@ class Extraction:
 # what a legal mention starts with when it carries no name ("Registered in Lyon, SIREN ...")
 _NOT_A_NAME = re.compile(r"^(?:registered|immatricul|company (?:no|number)|rcs|r\.c\.s|siren|siret|n[°º]|tva|vat|"
                          r"capital|with a share|au capital|numero|identifiant)")
+# a section or column heading ("Hotel Details", "Informations client", "Récapitulatif") is no party's name
+_HEADING = re.compile(r"(?:^|\s)(?:details?|informations?|summary|recapitulatif|coordonnees|description|"
+                      r"designation|particulars)\s*:?$|^(?:details?|informations?|coordonnees|recapitulatif)\b")
+
+
 def _date_parser(english: bool) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         found = n.dates_in(text, prefer_mdy=english)
@@ -219,7 +224,7 @@ def _name_value(text: str) -> Any:
         return None
     if re.match(r"^\d", t) or "@" in t or re.search(r"\b(?:rue|avenue|boulevard|street|st\.|road)\b", folded):
         return None
-    if _NOT_A_NAME.match(folded):
+    if _NOT_A_NAME.match(folded) or _HEADING.search(folded):
         return None
     return t
 
@@ -611,6 +616,8 @@ def _top_name(page: Page, ex: Extraction, ctx: Context) -> None:
                               text).strip(" .:-")
             if not text or _label_hits(seg):
                 continue
+            if _HEADING.search(folded):
+                break  # a heading row ("Hotel Details | Check In | Check Out"): its cells are column titles
             name = _name_value(text)
             if name and sum(ch.isalpha() for ch in name) < 3:
                 continue  # a logo's initials

@@ -37,13 +37,20 @@ def engine_for(name: str) -> Any:
 
 
 def read_document(data: bytes, content_type: str, engine: Any = None) -> Read:
+    """The pages' words; a PDF that carries its own invoice XML (Factur-X, ZUGFeRD, an ERP's UBL) also
+    gives that invoice's fields, as hints of the first page (``document.embedded_hints``)."""
     kind = document.check_input(data, content_type)
     info = document.inspect(data, kind)
     if info.text_pages is not None:
-        return Read(info.text_pages, "text", kind)
-    engine = engine or engine_for("tesseract")
-    pages = engine.recognise(data, kind)
-    return Read(pages, engine.name, kind)
+        read = Read(info.text_pages, "text", kind)
+    else:
+        engine = engine or engine_for("tesseract")
+        read = Read(engine.recognise(data, kind), engine.name, kind)
+    if kind == "pdf" and read.pages:
+        embedded = document.embedded_invoice(data)
+        if embedded is not None:
+            read.pages[0].hints.extend(document.embedded_hints(embedded))
+    return read
 
 
 def analyse(pages: list[Page], ctx: Context | None = None, *, corrections: dict[str, Any] | None = None) -> Result:
@@ -57,10 +64,13 @@ def analyse(pages: list[Page], ctx: Context | None = None, *, corrections: dict[
     ctx = ctx or Context()
     ex = extract.extract(pages, ctx)
     for page in pages:
-        for bt, text, conf, box in page.hints:
+        for hint in page.hints:
+            bt, text, conf, box = hint[:4]
+            source = hint[4] if len(hint) > 4 else "engine"  # an engine's typed fields, or an embedded invoice
             value = extract.parse_value(bt, str(text), ex.mdy)
             if value is not None:
-                ex.add(bt, extract.Candidate(value, float(conf) * 0.95, page.number, tuple(box), "engine"))
+                factor = 1.0 if source == document.EMBEDDED_SOURCE else 0.95
+                ex.add(bt, extract.Candidate(value, float(conf) * factor, page.number, tuple(box), source))
     if corrections:
         extract.apply_corrections(ex, corrections)
     return crosscheck.resolve(ex, ctx)
