@@ -61,9 +61,9 @@ def test_field_accuracy_floor(results):
             if key in truth:
                 total += 1
                 right += _same(bt, fields.get(bt, {}).get("value"), truth[key])
-    # measured 55/58 (94.8 %) on 2026-12-02 (was 54/58); the 3 misses are brand-vs-legal-name disagreements
-    # between the ground truth and the document, documented in docs/ocr.md
-    assert right / total >= 0.948, f"{right}/{total}"
+    # measured 57/58 (98.3 %) on 2026-12-02 (54/58, then 55/58 before the embedded-XML and heading fixes); the
+    # miss is Flipkart's marketplace brand where the document names the legal seller (docs/ocr.md)
+    assert right / total >= 0.98, f"{right}/{total}"
 
 
 def test_french_invoices_are_complete_and_consistent(results):
