@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from einvoice.adapters.aws.clients import error_code
+from einvoice.adapters.aws.clients import BucketAdapter, error_code
 from einvoice.resources import ARCHIVE_RETENTION_YEARS
 
 _KIND_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -77,20 +77,8 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class S3ObjectLockArchive:
+class S3ObjectLockArchive(BucketAdapter):
     """``ArchivePort`` on an S3 bucket created with Object Lock (see ``einvoice.resources.BUCKETS``)."""
-
-    def __init__(self, bucket: str, s3: Any = None) -> None:
-        self.bucket = bucket
-        self._s3 = s3
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            from einvoice.adapters.aws.clients import client
-
-            self._s3 = client("s3")
-        return self._s3
 
     def put(self, data: bytes, *, kind: str, content_type: str,
             metadata: dict[str, str] | None = None) -> ArchivedObject:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
+from einvoice.adapters.aws.clients import BucketAdapter
 from einvoice.lifecycle.ports import PpfItem
 
 PREFIX = "ppf/flux6/"
@@ -35,19 +35,7 @@ def _day(item: PpfItem) -> str:
     return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}" if stamp[:8].isdigit() and len(stamp) >= 8 else "undated"
 
 
-class S3PpfStatusOutbox:
-    def __init__(self, bucket: str, s3: Any = None) -> None:
-        self.bucket = bucket
-        self._s3 = s3
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            from einvoice.adapters.aws.clients import client
-
-            self._s3 = client("s3")
-        return self._s3
-
+class S3PpfStatusOutbox(BucketAdapter):
     def enqueue(self, item: PpfItem) -> dict[str, str]:
         from botocore.exceptions import ClientError
 

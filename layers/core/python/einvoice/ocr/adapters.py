@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from einvoice.adapters.aws.clients import CONDITIONAL_CHECK_FAILED, error_code
+from einvoice.adapters.aws.clients import CONDITIONAL_CHECK_FAILED, BucketAdapter, error_code
 
 _JSON_ATTRS = ("result", "corrections", "documents", "error")
 
@@ -74,19 +74,7 @@ class DynamoOcrRepository:
             raise
 
 
-class S3DocumentStore:
-    def __init__(self, bucket: str, s3: Any = None) -> None:
-        self.bucket = bucket
-        self._s3 = s3
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            from einvoice.adapters.aws.clients import client
-
-            self._s3 = client("s3")
-        return self._s3
-
+class S3DocumentStore(BucketAdapter):
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from einvoice.adapters.aws.clients import error_code
+from einvoice.adapters.aws.clients import BucketAdapter, error_code
 from einvoice.transmission.errors import StorageUnavailableError
 
 EVENT_SOURCE = "einvoice.transmission"
@@ -129,19 +129,9 @@ class DynamoCompanyLookup:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-class S3Staging:
+class S3Staging(BucketAdapter):
     """Deposited invoice files until their transmission archives them (drop bucket ``uploads/``, which
     a lifecycle rule empties after 90 days)."""
-
-    def __init__(self, bucket: str, s3: Any = None) -> None:
-        self.bucket = bucket
-        self._s3 = s3
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            self._s3 = _client("s3")
-        return self._s3
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)

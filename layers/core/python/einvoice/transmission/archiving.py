@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from einvoice.adapters.aws.clients import error_code
+from einvoice.adapters.aws.clients import BucketAdapter, error_code
 from einvoice.transmission.errors import StorageUnavailableError
 
 MANIFEST = "manifest.json"
@@ -119,20 +119,8 @@ def _iso(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class S3InvoiceArchive:
+class S3InvoiceArchive(BucketAdapter):
     """Containers in the Object Lock archive bucket (write once, COMPLIANCE, hot retention)."""
-
-    def __init__(self, bucket: str, s3: Any = None) -> None:
-        self.bucket = bucket
-        self._s3 = s3
-
-    @property
-    def s3(self) -> Any:
-        if self._s3 is None:
-            from einvoice.adapters.aws.clients import client
-
-            self._s3 = client("s3")
-        return self._s3
 
     @staticmethod
     def key(day: str, account_id: str, transmission_id: str) -> str:

@@ -80,3 +80,19 @@ def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ``ClientError`` ("" for any other exception)."""
     response = getattr(exc, "response", None) or {}
     return response.get("Error", {}).get("Code", "") or ""
+
+
+class BucketAdapter:
+    """Base of the adapters on one S3 bucket: the bucket name, and the client made on first use (one per
+    container, lazily imported) unless one is given (tests)."""
+
+    def __init__(self, bucket: str, s3: Any = None) -> None:
+        self.bucket = bucket
+        self._s3 = s3
+
+    @property
+    def s3(self) -> Any:
+        if self._s3 is None:
+            self._s3 = client("s3")
+        return self._s3
+
