@@ -4,7 +4,8 @@ Starts the local platform in this process on free ports (moto server, the Expres
 from its ASL file, the two simulated peer platforms, the SQS poller), creates one seller and N drafts
 through the REST API, then issues them with at most ``--window`` transmissions in flight and waits for
 each to reach its final status. Buyers alternate between 0238:PA-0042 (UBL), 0238:PA-0117
-(Factur-X) and, one in ten, a buyer served by this platform (internal delivery).
+(Factur-X) and, one in ten, a buyer served by this platform (internal delivery). The peers do not answer
+with their own statuses unless ``--peer-answers`` is given (that load is the reception of statuses).
 
 Measured: invoices per second, p50/p99 from the issue request to the 201 status, and every AWS request
 the transmission made, counted per Lambda function with botocore hooks (DynamoDB capacity units are
@@ -216,6 +217,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("n", nargs="?", type=int, default=1000)
     parser.add_argument("--window", type=int, default=16, help="transmissions in flight at most")
+    parser.add_argument("--peer-answers", action="store_true",
+                        help="let the simulated peers answer each invoice with 202/203/204 CDAR flows posted to "
+                             "our Flow API (off by default: that is the reception of statuses, not the transmission)")
     args = parser.parse_args()
     sys.path[:0] = [str(ROOT / "layers" / "core" / "python"), str(ROOT)]
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
@@ -229,6 +233,8 @@ def main() -> int:
     platform = LocalPlatform(api_port=0, aws_port=0, quiet=True,
                              state_dir=Path(os.environ.get("TMPDIR", "/tmp")) / "einvoice-bench-state").start()
     meter.region = platform.settings.region
+    for peer in platform.peers.peers.values():
+        peer.answers = args.peer_answers
     meter.wrap_handlers()
     meter.wrap_seals()
     print(f"platform ready in {time.perf_counter() - t0:.1f} s", flush=True)

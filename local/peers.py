@@ -251,11 +251,18 @@ class Peer:
                                                                         received)))
             info = {"trackingId": f"{self.platform_id[-4:]}-{inv.number}-{code}"[:64], "name": f"{code}.xml",
                     "processingRule": "B2B", "flowSyntax": "CDAR", "sha256": hashlib.sha256(xml).hexdigest()}
-            for _ in range(10):  # 503: our delivery is still being recorded; retry shortly
-                status, _answer = self.post_home(xml, info, "application/xml")
-                if status != 503:
+            for attempt in range(10):  # 503: our delivery is still being recorded; retry shortly
+                try:
+                    status, _answer = self.post_home(xml, info, "application/xml")
+                except OSError as exc:  # our API busy or stopping: a real peer retries later, quietly
+                    status = -1
+                    with self._lock:
+                        self.sent.append({"name": info["name"], "flowSyntax": "CDAR", "status": status,
+                                          "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                          "errorCode": type(exc).__name__})
+                if status not in (503, -1):
                     break
-                time.sleep(1)
+                time.sleep(min(30, 2 ** attempt))
 
     def send_invoice(self, buyer_siren: str, *, buyer_name: str = "Client", syntax: str = "CII",
                      corrupt: bool = False, number: str | None = None) -> tuple[int, Any]:
