@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
 from tests.functional.transmission.conftest import INTERNAL_BUYER, create_company, wait_for
@@ -79,6 +80,7 @@ def test_dispute_approval_payment_and_collection_keep_both_timelines_identical(p
     assert len(keys) == 1 and "_F2026-0001_200_" in keys[0]
 
 
+@pytest.mark.parametrize("platform", [{"redelivery_schedule": "2,3,5,8"}], indirect=True)  # room to switch back
 def test_a_status_for_an_invoice_sent_to_another_platform_reaches_it_over_the_flow_api(platform, tenant_keys):
     """The seller's 212 on an invoice delivered to the simulated peer 0238:PA-0042: the status queue's
     consumer (local SQS poller) posts the validated CDAR to the peer's Flow API; a peer down is retried."""

@@ -24,7 +24,8 @@ FAST = {"redelivery_schedule": "1,1,2", "watchdog_seconds": 30, "peer_timeout_se
 
 
 @pytest.fixture
-def platform(tmp_path_factory):
+def platform(tmp_path_factory, request):
+    """``@pytest.mark.parametrize("platform", [{setting: value}], indirect=True)`` overrides settings."""
     from werkzeug.test import Client
 
     from einvoice.directory.cache import reset_directory_cache
@@ -45,7 +46,8 @@ def platform(tmp_path_factory):
     reset_all()
     reset_directory_cache()
     state = str(tmp_path_factory.getbasetemp() / "transmission-seal")
-    with local_aws(settings={**FAST, "state_dir": state}) as booted:
+    overrides = getattr(request, "param", None) or {}
+    with local_aws(settings={**FAST, **overrides, "state_dir": state}) as booted:
         load_csv(DIRECTORY.encode())
         peers = PeerNetwork().start()
         peers.register(booted.settings)
