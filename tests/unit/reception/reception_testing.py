@@ -90,8 +90,7 @@ def make_reception_world(seal_dir: str, **kw: Any) -> ReceptionWorld:
                           queue=d.queue, archive=d.archive, staging=d.staging, settings=d.settings, clock=d.clock,
                           flux6=d.flux6, status_queue=d.status_queue, flows=flows, reception_workflow=receptions)
     rdeps.sealer = d.sealer
-    d.reception = InternalReception(d.repository, d.companies, THIS, d.clock,
-                                    start=lambda envelope: reception.start_reception(envelope, rdeps))
+    d.reception = InternalReception(d.companies, start=lambda envelope: reception.start_reception(envelope, rdeps))
     flow_deps = FlowDeps(store=flows, clients=cl.MemoryClients([PEER_CLIENT, OTHER_PEER_CLIENT]), staging=d.staging,
                          settings=d.settings, clock=d.clock,
                          receive=lambda envelope: reception.start_reception(envelope, rdeps))

@@ -157,8 +157,7 @@ def make_world(seal_dir: str, *, schedule: str = "60,300,900") -> World:
     receptions: list[dict[str, Any]] = []  # receptions started by the internal delivery (tests/unit/reception runs them)
     deps = TransmissionDeps(
         repository=repo, companies=companies, directory=directory, registry=registry,
-        flow_client=memory.MemoryFlowClient(), reception=InternalReception(repo, companies, THIS, clock,
-                                                                           start=receptions.append),
+        flow_client=memory.MemoryFlowClient(), reception=InternalReception(companies, start=receptions.append),
         ppf=memory.MemoryPpf(), events=events, workflow=workflow, queue=queue,
         archive=memory.MemoryInvoiceArchive(), staging=memory.MemoryStaging(), settings=settings, clock=clock,
         sealer=software_sealer(), flux6=MemoryPpfQueue(), status_queue=memory.MemoryQueue(),

@@ -256,6 +256,8 @@ def embedded_invoice(data: bytes) -> Any:
         return parse_pdf(data)
     except DomainError:
         return None
+    except ImportError:  # a packaging fault, not a property of the document: never hidden
+        raise
     except Exception:  # noqa: BLE001 - a damaged attachment: the page is read as any other
         return None
 

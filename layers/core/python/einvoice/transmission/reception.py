@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from einvoice.invoicing.records import InvoiceRecord, utcnow
+from einvoice.invoicing.records import InvoiceRecord
 
 
 def reception_id_for(transmission_id: str) -> str:
@@ -20,12 +20,11 @@ def reception_id_for(transmission_id: str) -> str:
 
 
 class InternalReception:
-    def __init__(self, repository: Any, companies: Any, platform_id: str, clock: Any = utcnow,
-                 start: Callable[[dict[str, Any]], Any] | None = None) -> None:
-        self.repository = repository
+    """``companies`` tells whether an account of this platform serves the buyer; ``start`` starts the
+    reception workflow (``einvoice.reception.service.start_reception`` unless given: tests)."""
+
+    def __init__(self, companies: Any, start: Callable[[dict[str, Any]], Any] | None = None) -> None:
         self.companies = companies
-        self.platform_id = platform_id
-        self.clock = clock
         self._start = start
 
     def start(self, envelope: dict[str, Any]) -> None:

@@ -91,7 +91,7 @@ class TransmissionDeps:
         if self.reception is None:
             from einvoice.transmission.reception import InternalReception
 
-            self.reception = InternalReception(self.repository, self.companies, s.platform_id, self.clock)
+            self.reception = InternalReception(self.companies)
 
     # ---- collaborators that pull in heavier clients: built on first use -----------------------
     def get_directory(self) -> Any:
